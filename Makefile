@@ -1,0 +1,37 @@
+# Set-up and everyday commands. Everything installs into .venv with uv (installed with pip if missing).
+PYTHON ?= python3
+VENV ?= .venv
+AIRFLOW_SPEC ?= apache-airflow>=3.3,<3.4
+PY := $(VENV)/bin/python
+UV := $(PYTHON) -m uv
+PYTEST_ARGS ?=
+
+.PHONY: install test lint docs demo bench e2e-ui clean
+
+$(VENV)/.installed: pyproject.toml Makefile
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) venv --quiet --allow-existing $(VENV) --python $(PYTHON)
+	$(UV) pip install --quiet --python $(PY) -e ".[amazon,test,docs]" "$(AIRFLOW_SPEC)"
+	@touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(PY) -m ruff check airflow_provider_hub tests example_dags benchmarks
+	$(PY) -m ruff format --check airflow_provider_hub tests example_dags benchmarks
+	$(PY) -m mypy
+
+docs: install
+	$(PY) -m mkdocs build --strict --site-dir docs/site
+
+demo: install
+	$(PY) -m airflow_provider_hub.demo
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .venv-* docs/site .pytest_cache .mypy_cache .ruff_cache

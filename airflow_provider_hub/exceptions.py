@@ -1,0 +1,26 @@
+"""Errors raised by the provider. All are ``AirflowException`` subclasses so Airflow handles them as usual."""
+
+from __future__ import annotations
+
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+
+class HfHubError(AirflowException):
+    """A Hub call failed; the message names what was called on (repo, revision, Job, Endpoint) and carries
+    the Hub's own message. ``status_code`` is the HTTP status when there was a response."""
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+
+
+class HfHubNotFoundError(HfHubError):
+    """The repo, revision, file, Job or Endpoint does not exist (or the token may not see it)."""
+
+
+class HfHubConflictError(HfHubError):
+    """The Hub refused a change that conflicts with its current state (409, or 412 stale parent commit)."""
+
+
+class HfHubTerminalStateError(AirflowFailException):
+    """A Job or Endpoint reached a state it will never leave towards success; retrying the task cannot help."""

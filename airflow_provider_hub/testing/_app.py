@@ -1,0 +1,56 @@
+"""The emulator's ASGI app: one FastAPI app serving the Hub, ``/v2`` (Inference Endpoints) and ``/v1`` (router)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from airflow_provider_hub.testing import _access, _control, _endpoints, _jobs, _providers, _repos, _webhooks
+from airflow_provider_hub.testing._core import HubError, HubState, state_of
+from airflow_provider_hub.testing._faults import EmulatorMiddleware, FaultInjector
+
+AREAS = (_repos, _access, _webhooks, _jobs, _endpoints, _providers)
+
+
+def build_state(*, seed: int = 0, data_dir: str | None = None, jobs_mode: str = "simulate") -> HubState:
+    """A fresh state with every area's store attached (``hub.repos``, ``hub.jobs``, ...)."""
+    hub = HubState(seed=seed, data_dir=data_dir, jobs_mode=jobs_mode)
+    for area in AREAS:
+        area.attach(hub)
+    return hub
+
+
+def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
+    app = FastAPI(title="Hugging Face Hub emulator", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.hub = hub
+    app.state.injector = injector
+    app.state.control = control
+
+    @app.exception_handler(HubError)
+    async def _hub_error(_: Request, exc: HubError) -> JSONResponse:
+        return exc.to_response()
+
+    @app.get("/api/agent-harnesses")
+    async def agent_harnesses() -> dict[str, Any]:
+        return {"standardEnvVars": [], "harnesses": {}}
+
+    @app.get("/api/whoami-v2")
+    async def whoami(request: Request) -> dict[str, Any]:
+        hub = state_of(request)
+        return hub.whoami(hub.require_principal(request))
+
+    @app.api_route("/api/{rest:path}/xet-{kind}-token/{tail:path}", methods=["GET"])
+    @app.api_route("/api/buckets/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
+    async def xet_not_supported(request: Request) -> JSONResponse:
+        raise HubError(
+            501,
+            "The Hub emulator does not speak Xet. Set HF_HUB_DISABLE_XET=1 so huggingface_hub uses the LFS "
+            "protocol (the pytest fixtures do), and pass uv scripts as a URL or inline source, not a local file.",
+        )
+
+    app.include_router(_control.router)
+    for area in AREAS:
+        app.include_router(area.router)
+    return EmulatorMiddleware(app, injector)

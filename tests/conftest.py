@@ -1,0 +1,65 @@
+"""Test environment: a throw-away AIRFLOW_HOME per test process, and real ``dag.test()`` runs.
+
+The Hub emulator fixtures (``hub_emulator``, ``hub_connection``) come from the package's own
+pytest plugin, the same one our users get.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Airflow reads its configuration on first import: this must run before anything imports airflow.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="airflow_home_")
+os.makedirs(os.path.join(_AIRFLOW_HOME, "dags"), exist_ok=True)
+os.environ.update(
+    {
+        "AIRFLOW_HOME": _AIRFLOW_HOME,
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": os.path.join(_AIRFLOW_HOME, "dags"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_XET": "1",
+    }
+)
+os.environ.pop("HF_TOKEN", None)
+
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Iterator[None]:
+    """A fresh SQLite metadata database for ``dag.test()`` runs."""
+    from airflow.utils import db
+
+    db.resetdb()
+    yield
+
+
+@pytest.fixture
+def run_dag(airflow_db: None) -> Callable[..., Any]:
+    """Run a DAG defined in the test with real Airflow (``dag.test()``) and return its DagRun.
+
+    ``dag.test()`` only runs DAGs known to the metadata database, so the DAG is written there first,
+    as the DAG processor would.
+    """
+    from airflow import settings
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+
+    def _run(dag: Any, **test_kwargs: Any) -> Any:
+        with settings.Session() as session:
+            DagBundlesManager().sync_bundles_to_db(session=session)
+            session.commit()
+            update_dag_parsing_results_in_db(
+                "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
+            )
+            session.commit()
+        return dag.test(**test_kwargs)
+
+    return _run
