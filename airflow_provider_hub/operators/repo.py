@@ -1,0 +1,612 @@
+"""Publish to the Hub: create repos, upload folders, make commits, tag releases.
+
+Every publishing operator commits *at most once* and never makes an empty commit: it computes what the
+head must look like once its operations are applied, skips what is already there, and after an
+uncertain failure of the commit request checks whether the commit landed instead of sending it again.
+See :meth:`airflow_provider_hub.hooks.hub.HfHubHook.commit_exactly_once`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_hub.exceptions import HfHubConflictError
+from airflow_provider_hub.hooks._repo import (
+    ON_HEAD_MOVED_POLICIES,
+    ProgressLog,
+    check_parent_commit,
+    check_path_in_repo,
+    check_repo_id,
+    check_repo_type,
+)
+from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.links import HfCommitLink, HfRepoLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+    from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
+
+    from airflow_provider_hub.hooks._repo import CommitOutcome
+
+UI_COLOR = "#FFD21E"
+
+
+def annotate_outlets(
+    operator: BaseOperator, context: Context, repo_id: str, repo_type: str, extra: Mapping[str, Any]
+) -> None:
+    """Put ``extra`` (``{"revision": sha, ...}``) on the outlet event of every outlet naming this repo."""
+    from airflow.sdk import Asset
+
+    from airflow_provider_hub.assets import hf_asset
+
+    uri = hf_asset(repo_id, repo_type).uri
+    for outlet in operator.outlets or ():
+        if isinstance(outlet, Asset) and outlet.uri == uri:
+            context["outlet_events"][outlet].extra = dict(extra)
+
+
+class _HfRepoOperator(BaseOperator):
+    """Shared plumbing: the lazily built hook, repo id/type validation, links and outlet events."""
+
+    ui_color = UI_COLOR
+    operator_extra_links = (HfRepoLink(), HfCommitLink())
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        repo_type: str = "model",
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.repo_id = repo_id
+        self.repo_type = repo_type
+        self.hf_conn_id = hf_conn_id
+
+    @cached_property
+    def hook(self) -> HfHubHook:
+        return HfHubHook(hf_conn_id=self.hf_conn_id)
+
+    def _checked_repo(self) -> tuple[str, str]:
+        """The rendered repo id (qualified with the connection's namespace) and type, validated."""
+        repo_type = check_repo_type(self.repo_type)
+        check_repo_id(self.repo_id)
+        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
+
+    def _publish(self, context: Context, outcome: CommitOutcome) -> dict[str, Any]:
+        HfRepoLink.persist(context, outcome.repo_url)
+        HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
+        annotate_outlets(
+            self,
+            context,
+            outcome.repo_id,
+            outcome.repo_type,
+            {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
+        )
+        return outcome.as_dict()
+
+
+class HfCreateRepoOperator(_HfRepoOperator):
+    """Create a model, dataset or Space repository.
+
+    Example::
+
+        HfCreateRepoOperator(task_id="create", repo_id="acme/sentiment", private=True)
+
+    :param repo_id: ``namespace/name``; a bare ``name`` uses the connection's namespace. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param private: visibility of a new repo; ``None`` is the Hub's default. (templated)
+    :param exist_ok: succeed when the repo already exists (the default); ``False`` fails instead.
+    :param space_sdk: for Spaces, the SDK (``gradio``, ``docker``, ``static``).
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: ``{"repo_id", "repo_type", "repo_url"}``.
+    """
+
+    template_fields: Sequence[str] = ("repo_id", "repo_type", "private", "hf_conn_id")
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        repo_type: str = "model",
+        private: bool | None = None,
+        exist_ok: bool = True,
+        space_sdk: str | None = None,
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        self.private = private
+        self.exist_ok = exist_ok
+        self.space_sdk = space_sdk
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        repo_id, repo_type = self._checked_repo()
+        if self.space_sdk is not None:
+            url = self.hook.call(
+                "create_repo",
+                repo_id,
+                repo_type=repo_type,
+                private=self.private,
+                exist_ok=self.exist_ok,
+                space_sdk=self.space_sdk,
+                idempotent=self.exist_ok,
+                subject=f"{repo_type} {repo_id}",
+            )
+        else:
+            url = self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=self.exist_ok)
+        repo_url = self.hook.repo_url(repo_id, repo_type)
+        HfRepoLink.persist(context, repo_url)
+        self.log.info("Repo %s is at %s", repo_id, url)
+        return {"repo_id": repo_id, "repo_type": repo_type, "repo_url": repo_url}
+
+
+class HfUploadFolderOperator(_HfRepoOperator):
+    """Upload a local folder to a repo in one commit; a run where nothing changed makes no commit.
+
+    Files the head already has with the same content are skipped (they count as ``files_unchanged``);
+    when every file is unchanged and nothing is to be deleted the task succeeds with ``commit_oid=None``.
+    Progress (files and bytes hashed and uploaded, throughput) goes to the task log every
+    ``progress_interval`` seconds. A task retried after its commit landed does not commit again.
+
+    Example::
+
+        HfUploadFolderOperator(
+            task_id="publish",
+            repo_id="acme/sentiment",
+            folder_path="/data/checkpoints/{{ ds }}",
+            path_in_repo="checkpoints",
+            ignore_patterns=["*.tmp"],
+            delete_patterns=["*.safetensors"],
+            commit_message="Checkpoint {{ ds }}",
+            outlets=[hf_asset("acme/sentiment")],
+        )
+
+    :param repo_id: ``namespace/name``; a bare ``name`` uses the connection's namespace. (templated)
+    :param folder_path: local folder to upload. (templated)
+    :param path_in_repo: folder inside the repo (default: the root). (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param revision: branch to commit to (default ``main``). (templated)
+    :param commit_message: commit title. (templated)
+    :param commit_description: commit description. (templated)
+    :param allow_patterns: only upload files matching one of these globs (relative to ``folder_path``). (templated)
+    :param ignore_patterns: skip files matching these globs. (templated)
+    :param delete_patterns: delete remote files under ``path_in_repo`` matching these globs, unless
+        uploaded by this commit (``.gitattributes`` is always kept). (templated)
+    :param create_pr: open a pull request instead of committing to the branch.
+    :param create_repo: create the repo first if it does not exist.
+    :param private: visibility of a repo created by ``create_repo``.
+    :param progress_interval: seconds between progress lines in the task log.
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: ``{"commit_oid", "commit_url", "pr_url", "repo_url", "revision", "head_oid", "files_added",
+        "files_deleted", "files_unchanged", "bytes_uploaded", "no_changes", ...}``.
+    """
+
+    template_fields: Sequence[str] = (
+        "repo_id",
+        "folder_path",
+        "path_in_repo",
+        "repo_type",
+        "revision",
+        "commit_message",
+        "commit_description",
+        "allow_patterns",
+        "ignore_patterns",
+        "delete_patterns",
+        "hf_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        folder_path: str | os.PathLike[str],
+        path_in_repo: str | None = None,
+        repo_type: str = "model",
+        revision: str | None = None,
+        commit_message: str = "Upload folder with Airflow",
+        commit_description: str | None = None,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        delete_patterns: list[str] | str | None = None,
+        create_pr: bool = False,
+        create_repo: bool = False,
+        private: bool | None = None,
+        progress_interval: float = 10.0,
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        self.folder_path = folder_path
+        self.path_in_repo = path_in_repo
+        self.revision = revision
+        self.commit_message = commit_message
+        self.commit_description = commit_description
+        self.allow_patterns = allow_patterns
+        self.ignore_patterns = ignore_patterns
+        self.delete_patterns = delete_patterns
+        self.create_pr = create_pr
+        self.create_repo = create_repo
+        self.private = private
+        self.progress_interval = progress_interval
+
+    def _local_files(self) -> tuple[Path, str, dict[str, Path]]:
+        """Validate the inputs and list ``{relative path: absolute path}`` to upload. No network."""
+        from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
+
+        if not self.folder_path:
+            raise ValueError(f"folder_path must name a local folder; got {self.folder_path!r}")
+        folder = Path(self.folder_path).expanduser()
+        if not folder.is_dir():
+            raise ValueError(f"folder_path {str(self.folder_path)!r} is not an existing folder")
+        prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
+        if self.create_pr and self.revision not in (None, "main"):
+            raise ValueError(f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}")
+        if not str(self.commit_message or "").strip():
+            raise ValueError("commit_message must not be empty")
+        ignore = _as_list(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
+        allow = _as_list(self.allow_patterns, "allow_patterns") or None
+        _as_list(self.delete_patterns, "delete_patterns")
+        candidates = {
+            path.relative_to(folder).as_posix(): path.resolve() for path in sorted(folder.rglob("*")) if path.is_file()
+        }
+        files = {rel: candidates[rel] for rel in filter_repo_objects(candidates, allow_patterns=allow, ignore_patterns=ignore)}
+        if not files:
+            raise ValueError(
+                f"folder_path {str(self.folder_path)!r} has no file to upload"
+                + (" (after allow_patterns/ignore_patterns)" if candidates else " (the folder is empty)")
+            )
+        for rel in files:
+            check_path_in_repo(f"{prefix}/{rel}" if prefix else rel, f"file {rel!r} of folder_path")
+        return folder, prefix, files
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+        from huggingface_hub.utils import filter_repo_objects
+
+        _, prefix, files = self._local_files()
+        repo_id, repo_type = self._checked_repo()
+
+        hashing = ProgressLog(
+            "Hashing", len(files), sum(p.stat().st_size for p in files.values()), self.progress_interval, self.log
+        )
+        additions: list[CommitOperationAdd] = []
+        for rel, path in files.items():
+            additions.append(CommitOperationAdd(path_in_repo=f"{prefix}/{rel}" if prefix else rel, path_or_fileobj=str(path)))
+            hashing.advance(1, additions[-1].upload_info.size)
+        hashing.finish()
+
+        if self.create_repo:
+            self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
+        deletions: list[CommitOperationDelete] = []
+        delete_patterns = _as_list(self.delete_patterns, "delete_patterns")
+        if delete_patterns:
+            added = {op.path_in_repo for op in additions}
+            remote = self.hook.list_repo_files(repo_id, repo_type=repo_type, revision=None if self.create_pr else self.revision)
+            under = {p[len(prefix) + 1 :] if prefix else p: p for p in remote if not prefix or p.startswith(prefix + "/")}
+            deletions = [
+                CommitOperationDelete(path_in_repo=under[rel], is_folder=False)
+                for rel in filter_repo_objects(under, allow_patterns=delete_patterns)
+                if under[rel] != ".gitattributes" and under[rel] not in added
+            ]
+        outcome = self.hook.commit_exactly_once(
+            repo_id,
+            [*deletions, *additions],
+            commit_message=self.commit_message,
+            commit_description=self.commit_description,
+            repo_type=repo_type,
+            revision=self.revision,
+            create_pr=self.create_pr,
+            progress_interval=self.progress_interval,
+            logger=self.log,
+        )
+        if outcome.no_changes:
+            self.log.info("No file changed (%d unchanged): no commit was made", outcome.files_unchanged)
+        return self._publish(context, outcome)
+
+
+# -- create_commit ---------------------------------------------------------------------------------------
+_OPERATION_FIELDS = {
+    "add": ({"op", "path_in_repo"}, {"local_path", "content"}),
+    "delete": ({"op", "path_in_repo"}, {"is_folder"}),
+    "copy": ({"op", "src_path_in_repo", "path_in_repo"}, {"src_revision"}),
+}
+
+
+def parse_operations(
+    operations: Any, local_root: str | os.PathLike[str] | None = None
+) -> list[CommitOperationAdd | CommitOperationDelete | CommitOperationCopy]:
+    """Validate plain-dict operations (see :class:`HfCreateCommitOperator`) and build client operations.
+
+    Every entry is validated before any is built, so a bad entry fails the task before any upload.
+
+    :raises ValueError: naming the entry index and the field, e.g. ``operations[2].local_path: ...``.
+    """
+    from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
+
+    if not isinstance(operations, (list, tuple)) or not operations:
+        raise ValueError(f"operations must be a non-empty list of dicts; got {operations!r:.200}")
+    root = os.path.realpath(local_root) if local_root else None
+    checked: list[dict[str, Any]] = []
+    for index, entry in enumerate(operations):
+        where = f"operations[{index}]"
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where} must be a dict like {{'op': 'add', ...}}; got {entry!r:.200}")
+        kind = entry.get("op")
+        if kind not in _OPERATION_FIELDS:
+            raise ValueError(f"{where}.op must be one of 'add', 'delete', 'copy'; got {kind!r}")
+        required, optional = _OPERATION_FIELDS[kind]
+        unknown = set(entry) - required - optional
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {sorted(unknown)} for op {kind!r}")
+        missing = required - set(entry)
+        if missing:
+            raise ValueError(f"{where}: missing field(s) {sorted(missing)} for op {kind!r}")
+        item: dict[str, Any] = {"op": kind}
+        if kind == "delete":
+            is_folder = entry.get("is_folder", "auto")
+            if is_folder not in (True, False, "auto"):
+                raise ValueError(f"{where}.is_folder must be true, false or 'auto'; got {is_folder!r}")
+            raw = entry["path_in_repo"]
+            item["path_in_repo"] = check_path_in_repo(raw, f"{where}.path_in_repo")
+            item["is_folder"] = str(raw).endswith("/") if is_folder == "auto" else is_folder
+        elif kind == "copy":
+            item["path_in_repo"] = check_path_in_repo(entry["path_in_repo"], f"{where}.path_in_repo")
+            item["src_path_in_repo"] = check_path_in_repo(entry["src_path_in_repo"], f"{where}.src_path_in_repo")
+            src_revision = entry.get("src_revision")
+            if src_revision is not None and (not isinstance(src_revision, str) or not src_revision.strip()):
+                raise ValueError(f"{where}.src_revision must be a non-empty string; got {src_revision!r}")
+            item["src_revision"] = src_revision
+        else:
+            item["path_in_repo"] = check_path_in_repo(entry["path_in_repo"], f"{where}.path_in_repo")
+            has_path, has_content = entry.get("local_path") is not None, "content" in entry
+            if has_path == has_content:
+                raise ValueError(f"{where}: give exactly one of 'local_path' or 'content' for op 'add'")
+            if has_content:
+                content = entry["content"]
+                if not isinstance(content, (str, bytes)):
+                    raise ValueError(f"{where}.content must be str or bytes; got {type(content).__name__}")
+                item["content"] = content.encode() if isinstance(content, str) else content
+            else:
+                local_path = os.path.realpath(os.path.expanduser(str(entry["local_path"])))
+                if root is not None and os.path.commonpath([root, local_path]) != root:
+                    raise ValueError(
+                        f"{where}.local_path {entry['local_path']!r} is outside local_root {str(local_root)!r}"
+                    )
+                if not os.path.isfile(local_path):
+                    raise ValueError(f"{where}.local_path {entry['local_path']!r} is not an existing file")
+                item["local_path"] = local_path
+        checked.append(item)
+
+    built: list[CommitOperationAdd | CommitOperationDelete | CommitOperationCopy] = []
+    for item in checked:
+        if item["op"] == "add":
+            source = item.get("local_path") or item["content"]
+            built.append(CommitOperationAdd(path_in_repo=item["path_in_repo"], path_or_fileobj=source))
+        elif item["op"] == "delete":
+            path = item["path_in_repo"] + ("/" if item["is_folder"] else "")
+            built.append(CommitOperationDelete(path_in_repo=path, is_folder=item["is_folder"]))
+        else:
+            built.append(
+                CommitOperationCopy(
+                    src_path_in_repo=item["src_path_in_repo"],
+                    path_in_repo=item["path_in_repo"],
+                    src_revision=item["src_revision"],
+                )
+            )
+    return built
+
+
+class HfCreateCommitOperator(_HfRepoOperator):
+    """Make one commit from a list of plain-dict operations.
+
+    ``operations`` entries (templated, so they may come from XCom):
+
+    - ``{"op": "add", "path_in_repo": "data/x.csv", "local_path": "/tmp/x.csv"}`` or with
+      ``"content": "text or bytes"`` instead of ``local_path``;
+    - ``{"op": "delete", "path_in_repo": "old.txt"}``; a folder with ``"is_folder": True`` (or a trailing ``/``);
+    - ``{"op": "copy", "src_path_in_repo": "a.bin", "path_in_repo": "b.bin", "src_revision": "v1"}``.
+
+    All entries are validated before anything is uploaded; errors name the entry index and field.
+    Operations whose result is already at the head are skipped; when all are, no commit is made.
+
+    Optimistic concurrency: with ``parent_commit`` the commit is made only on top of that commit. If the
+    branch head moved, ``on_head_moved`` decides:
+
+    - ``"fail"`` (default): raise :class:`~airflow_provider_hub.exceptions.HfHubConflictError`;
+    - ``"rebase"``: if none of the operations' paths (nor a same-branch copy's source) differ between
+      ``parent_commit`` and the head, commit on top of the head; otherwise raise the conflict error.
+
+    Example::
+
+        HfCreateCommitOperator(
+            task_id="promote",
+            repo_id="acme/sentiment",
+            operations=[
+                {"op": "copy", "src_path_in_repo": "checkpoints/best.safetensors", "path_in_repo": "model.safetensors"},
+                {"op": "delete", "path_in_repo": "checkpoints/", "is_folder": True},
+                {"op": "add", "path_in_repo": "VERSION", "content": "{{ ds }}"},
+            ],
+            commit_message="Promote best checkpoint",
+        )
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param operations: list of operation dicts. (templated)
+    :param commit_message: commit title. (templated)
+    :param commit_description: commit description. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param revision: branch to commit to (default ``main``). (templated)
+    :param parent_commit: commit the operations were prepared against. (templated)
+    :param on_head_moved: ``"fail"`` or ``"rebase"``, see above.
+    :param local_root: when set, every ``local_path`` must be inside this folder. (templated)
+    :param create_pr: open a pull request instead of committing to the branch.
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: same keys as :class:`HfUploadFolderOperator` (plus ``files_copied``, ``rebased``).
+    """
+
+    template_fields: Sequence[str] = (
+        "repo_id",
+        "operations",
+        "commit_message",
+        "commit_description",
+        "repo_type",
+        "revision",
+        "parent_commit",
+        "local_root",
+        "hf_conn_id",
+    )
+    template_fields_renderers = {"operations": "json"}
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        operations: list[dict[str, Any]] | str,
+        commit_message: str,
+        commit_description: str | None = None,
+        repo_type: str = "model",
+        revision: str | None = None,
+        parent_commit: str | None = None,
+        on_head_moved: str = "fail",
+        local_root: str | None = None,
+        create_pr: bool = False,
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        if on_head_moved not in ON_HEAD_MOVED_POLICIES:
+            raise ValueError(f"on_head_moved must be 'fail' or 'rebase'; got {on_head_moved!r}")
+        self.operations = operations
+        self.commit_message = commit_message
+        self.commit_description = commit_description
+        self.revision = revision
+        self.parent_commit = parent_commit
+        self.on_head_moved = on_head_moved
+        self.local_root = local_root
+        self.create_pr = create_pr
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if not str(self.commit_message or "").strip():
+            raise ValueError("commit_message must not be empty")
+        parent_commit = check_parent_commit(self.parent_commit)
+        operations = parse_operations(self.operations, self.local_root)
+        repo_id, repo_type = self._checked_repo()
+        outcome = self.hook.commit_exactly_once(
+            repo_id,
+            operations,
+            commit_message=self.commit_message,
+            commit_description=self.commit_description,
+            repo_type=repo_type,
+            revision=self.revision,
+            create_pr=self.create_pr,
+            parent_commit=parent_commit,
+            on_head_moved=self.on_head_moved,
+            logger=self.log,
+        )
+        return self._publish(context, outcome)
+
+
+class HfCreateTagOperator(_HfRepoOperator):
+    """Tag a revision (a release).
+
+    With ``exist_ok=False`` an existing tag fails the task with a clear error. With ``exist_ok=True`` a tag
+    already on the same commit succeeds (``created=False``); a tag on another commit still fails, since
+    moving a release tag silently would be worse.
+
+    Example::
+
+        HfCreateTagOperator(task_id="tag", repo_id="acme/sentiment", tag="v{{ ds_nodash }}",
+                            revision="{{ ti.xcom_pull('publish')['commit_oid'] }}")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param tag: tag name. (templated)
+    :param revision: branch, tag or commit to tag (default ``main``). (templated)
+    :param tag_message: annotation message. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param exist_ok: accept an existing tag on the same commit.
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: ``{"repo_id", "repo_type", "repo_url", "tag", "commit_oid", "created"}``.
+    """
+
+    template_fields: Sequence[str] = ("repo_id", "tag", "revision", "tag_message", "repo_type", "hf_conn_id")
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        tag: str,
+        revision: str | None = None,
+        tag_message: str | None = None,
+        repo_type: str = "model",
+        exist_ok: bool = False,
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        self.tag = tag
+        self.revision = revision
+        self.tag_message = tag_message
+        self.exist_ok = exist_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        tag = self.tag
+        if not isinstance(tag, str) or not tag.strip() or any(c.isspace() for c in tag) or ".." in tag:
+            raise ValueError(f"tag must be a git tag name without spaces or '..'; got {tag!r}")
+        repo_id, repo_type = self._checked_repo()
+        target = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)
+        created = False
+        existing = self.hook.tag_target(repo_id, tag, repo_type=repo_type)
+        if existing is None:
+            try:
+                self.hook.create_tag(
+                    repo_id, tag, repo_type=repo_type, revision=target, tag_message=self.tag_message
+                )
+                created = True
+            except Exception as exc:
+                # 409: created meanwhile (by a concurrent run or a retried request that did land).
+                if getattr(exc, "status_code", None) != 409 and getattr(getattr(exc, "response", None), "status_code", None) != 409:
+                    raise
+                existing = self.hook.tag_target(repo_id, tag, repo_type=repo_type)
+        if not created:
+            if existing != target:
+                raise HfHubConflictError(
+                    f"Tag {tag!r} of {repo_type} {repo_id} already exists on commit {existing}, not on "
+                    f"{self.revision or 'main'} ({target})",
+                    status_code=409,
+                )
+            if not self.exist_ok:
+                raise HfHubConflictError(
+                    f"Tag {tag!r} of {repo_type} {repo_id} already exists (on {existing}); "
+                    "set exist_ok=True to accept an existing tag on the same commit",
+                    status_code=409,
+                )
+            self.log.info("Tag %s already on %s: nothing to do", tag, target)
+        repo_url = self.hook.repo_url(repo_id, repo_type)
+        HfRepoLink.persist(context, repo_url)
+        HfCommitLink.persist(context, f"{repo_url}/commit/{target}")
+        annotate_outlets(self, context, repo_id, repo_type, {"revision": target, "tag": tag})
+        return {
+            "repo_id": repo_id,
+            "repo_type": repo_type,
+            "repo_url": repo_url,
+            "tag": tag,
+            "commit_oid": target,
+            "created": created,
+        }
+
+
+def _as_list(value: Any, field_name: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return list(value)
+    raise ValueError(f"{field_name} must be a glob or a list of globs; got {value!r}")

@@ -1,0 +1,150 @@
+"""``HfJobTrigger``: wait for a Hub Job to reach a stage without holding a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+#: Stages a Job never leaves (kept here so the triggerer does not import the hook module to know them).
+TERMINAL_JOB_STAGES = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
+#: Consecutive failed status reads tolerated before the trigger gives up.
+MAX_CONSECUTIVE_ERRORS = 5
+
+
+class HfJobTrigger(BaseTrigger):
+    """Poll a Hub Job until its stage is one of ``target_stages`` or terminal, then fire one event.
+
+    The event payload is ``{"status": "success" | "failed" | "timeout" | "error", "job_id", "namespace",
+    "stage", "message", "log_lines_emitted"}``: ``success`` when the stage is a target,
+    ``failed`` when the Job ended in another terminal stage, ``timeout`` past ``end_time`` (epoch
+    seconds), ``error`` after :data:`MAX_CONSECUTIVE_ERRORS` failed reads in a row.
+
+    On Airflow 3.3+ the triggerer calls :meth:`on_kill` when a user marks the deferred task failed or
+    clears it; with ``cancel_on_kill`` the Job is cancelled then. Airflow 3.2 never calls it.
+
+    Example::
+
+        HfJobTrigger(job_id="68780d00bbe36d38803f645f", namespace="alice", poll_interval=15)
+
+    :param job_id: the Job to watch.
+    :param namespace: the Job's namespace (user or org).
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :param poll_interval: seconds between status reads.
+    :param target_stages: stages that end the wait with ``success``; terminal stages always end it.
+    :param end_time: give up at this wall-clock time (epoch seconds); ``None`` waits forever.
+    :param cancel_on_kill: cancel the Job when the triggerer kills this trigger for a user action.
+    :param log_lines_emitted: how many of the Job's log lines the task already wrote to its log,
+        passed back in the event so the resumed task writes each line exactly once.
+    """
+
+    def __init__(
+        self,
+        *,
+        job_id: str,
+        namespace: str,
+        hf_conn_id: str = "huggingface_hub_default",
+        poll_interval: float = 30.0,
+        target_stages: Sequence[str] = ("COMPLETED",),
+        end_time: float | None = None,
+        cancel_on_kill: bool = True,
+        log_lines_emitted: int = 0,
+    ) -> None:
+        super().__init__()
+        self.job_id = job_id
+        self.namespace = namespace
+        self.hf_conn_id = hf_conn_id
+        self.poll_interval = float(poll_interval)
+        self.target_stages = [str(stage).upper() for stage in target_stages]
+        self.end_time = end_time
+        self.cancel_on_kill = cancel_on_kill
+        self.log_lines_emitted = int(log_lines_emitted)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "airflow_provider_hub.triggers.jobs.HfJobTrigger",
+            {
+                "job_id": self.job_id,
+                "namespace": self.namespace,
+                "hf_conn_id": self.hf_conn_id,
+                "poll_interval": self.poll_interval,
+                "target_stages": list(self.target_stages),
+                "end_time": self.end_time,
+                "cancel_on_kill": self.cancel_on_kill,
+                "log_lines_emitted": self.log_lines_emitted,
+            },
+        )
+
+    async def _read_job(self) -> dict[str, Any]:
+        """The Job as the Hub's raw JSON, through the async hook when it offers ``get_job``."""
+        from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
+
+        async_hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
+        if hasattr(async_hook, "get_job"):
+            return await async_hook.get_job(self.job_id, namespace=self.namespace)
+        sync_hook = HfHubHook(hf_conn_id=self.hf_conn_id)
+        job = await asyncio.to_thread(sync_hook.get_job, self.job_id, self.namespace)
+        return {
+            "id": job.id,
+            "owner": {"name": job.owner.name},
+            "status": {"stage": getattr(job.status.stage, "value", job.status.stage), "message": job.status.message},
+        }
+
+    def _event(self, status: str, raw: dict[str, Any] | None, message: str | None) -> TriggerEvent:
+        state = (raw or {}).get("status") or {}
+        return TriggerEvent(
+            {
+                "status": status,
+                "job_id": self.job_id,
+                "namespace": self.namespace,
+                "stage": state.get("stage"),
+                "message": message if message is not None else state.get("message"),
+                "log_lines_emitted": self.log_lines_emitted,
+            }
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        errors = 0
+        raw: dict[str, Any] | None = None
+        while True:
+            try:
+                raw = await self._read_job()
+                errors = 0
+            except Exception as exc:
+                errors += 1
+                self.log.warning("Reading Job %s/%s failed (%d in a row): %s", self.namespace, self.job_id, errors, exc)
+                if errors >= MAX_CONSECUTIVE_ERRORS:
+                    yield self._event("error", raw, f"Could not read the Job's status: {exc}")
+                    return
+            else:
+                stage = (raw.get("status") or {}).get("stage")
+                if stage in self.target_stages:
+                    yield self._event("success", raw, None)
+                    return
+                if stage in TERMINAL_JOB_STAGES:
+                    yield self._event("failed", raw, None)
+                    return
+                self.log.info("Job %s/%s is %s", self.namespace, self.job_id, stage)
+            if self.end_time is not None and time.time() >= self.end_time:
+                yield self._event("timeout", raw, "Timed out waiting for the Job")
+                return
+            delay = self.poll_interval
+            if self.end_time is not None:
+                delay = max(0.0, min(delay, self.end_time - time.time()))
+            await asyncio.sleep(delay)
+
+    async def on_kill(self) -> None:
+        """Cancel the Job when a user marks the deferred task failed or clears it (Airflow 3.3+)."""
+        if not self.cancel_on_kill:
+            return
+        from airflow_provider_hub.hooks.hub import HfHubHook
+
+        hook = HfHubHook(hf_conn_id=self.hf_conn_id)
+        try:
+            await asyncio.to_thread(hook.cancel_job, self.job_id, self.namespace)
+            self.log.info("Cancelled Job %s/%s", self.namespace, self.job_id)
+        except Exception:
+            self.log.warning("Could not cancel Job %s/%s", self.namespace, self.job_id, exc_info=True)

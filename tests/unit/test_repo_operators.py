@@ -1,0 +1,520 @@
+"""Publishing operators against the Hub emulator with the real ``huggingface_hub`` client.
+
+Operators run their ``execute`` with a small context (a task instance that records XCom pushes for the
+extra links, and Airflow's own outlet-event accessors); full DAG runs are in ``tests/e2e``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_hub.exceptions import HfHubConflictError
+from airflow_provider_hub.hooks._repo import ProgressLog
+from airflow_provider_hub.operators.repo import (
+    HfCreateCommitOperator,
+    HfCreateRepoOperator,
+    HfCreateTagOperator,
+    HfUploadFolderOperator,
+)
+
+COMMIT_ROUTE = "/api/*/*/*/commit/*"
+MiB = 1 << 20
+
+
+class RecordingTaskInstance:
+    """Records ``xcom_push`` calls (the extra links persist their URL through it)."""
+
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def make_context() -> dict[str, Any]:
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
+    return {"ti": RecordingTaskInstance(), "outlet_events": OutletEventAccessors()}
+
+
+def run(operator: Any) -> dict[str, Any]:
+    return operator.execute(make_context())
+
+
+@pytest.fixture
+def api(hub_connection: Any) -> Any:
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+
+
+@pytest.fixture
+def model_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "config.json").write_text('{"a": 1}')
+    (folder / "sub" / "notes.txt").write_text("notes")
+    (folder / "weights.bin").write_bytes(os.urandom(11 * MiB))  # > 10 MiB: an LFS file
+    return folder
+
+
+def commits(api: Any, repo_id: str, repo_type: str = "model") -> list[Any]:
+    return api.list_repo_commits(repo_id, repo_type=repo_type)
+
+
+# -- create repo -----------------------------------------------------------------------------------------
+def test_create_repo_is_idempotent_with_exist_ok(hub_connection: Any, api: Any) -> None:
+    first = run(HfCreateRepoOperator(task_id="c", repo_id="alice/new", repo_type="dataset", private=True))
+    second = run(HfCreateRepoOperator(task_id="c", repo_id="alice/new", repo_type="dataset"))
+    assert first == second == {
+        "repo_id": "alice/new",
+        "repo_type": "dataset",
+        "repo_url": f"{hub_connection.url}/datasets/alice/new",
+    }
+    assert api.repo_info("alice/new", repo_type="dataset").private is True
+
+
+def test_create_repo_without_exist_ok_fails_on_existing_repo(hub_connection: Any, api: Any) -> None:
+    api.create_repo("alice/taken")
+    with pytest.raises(Exception, match="(?i)already|conflict|409"):
+        run(HfCreateRepoOperator(task_id="c", repo_id="alice/taken", exist_ok=False))
+
+
+def test_bare_repo_name_uses_connection_namespace(hub_connection: Any, api: Any) -> None:
+    result = run(HfCreateRepoOperator(task_id="c", repo_id="bare"))
+    assert result["repo_id"] == "alice/bare"
+    assert api.repo_exists("alice/bare")
+
+
+# -- upload folder ---------------------------------------------------------------------------------------
+def test_upload_folder_commits_once_then_is_a_no_op(hub_connection: Any, api: Any, model_folder: Path) -> None:
+    op = HfUploadFolderOperator(
+        task_id="up", repo_id="alice/m", folder_path=str(model_folder), create_repo=True, commit_message="v1"
+    )
+    context = make_context()
+    result = op.execute(context)
+    assert result["commit_oid"] and result["commit_url"].endswith(result["commit_oid"])
+    assert result["files_added"] == 3 and result["files_unchanged"] == 0 and result["files_deleted"] == 0
+    assert result["bytes_uploaded"] == 11 * MiB + len('{"a": 1}') + len("notes")
+    assert result["repo_url"] == f"{hub_connection.url}/alice/m"
+    assert context["ti"].pushed == {"hf_repo_url": result["repo_url"], "hf_commit_url": result["commit_url"]}
+    info = {f.path: f for f in api.get_paths_info("alice/m", ["config.json", "sub/notes.txt", "weights.bin"])}
+    assert info["weights.bin"].lfs is not None and info["weights.bin"].size == 11 * MiB
+    assert info["sub/notes.txt"].lfs is None
+
+    hub_connection.reset_counts()
+    again = run(
+        HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder), commit_message="v1")
+    )
+    assert again["commit_oid"] is None and again["no_changes"] is True
+    assert again["files_added"] == 0 and again["files_unchanged"] == 3
+    assert again["head_oid"] == result["commit_oid"]
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 0
+    assert hub_connection.request_count("/_lfs/objects/*", "PUT") == 0
+    assert [c.title for c in commits(api, "alice/m")][0] == "v1"
+
+
+def test_upload_folder_counts_added_deleted_unchanged(api: Any, hub_connection: Any, model_folder: Path) -> None:
+    api.create_repo("alice/m")
+    api.upload_folder(repo_id="alice/m", folder_path=str(model_folder), path_in_repo="ckpt")
+    api.upload_file(path_or_fileobj=b"stale", path_in_repo="ckpt/old.tmp", repo_id="alice/m")
+    api.upload_file(path_or_fileobj=b"keep", path_in_repo="other/old.tmp", repo_id="alice/m")
+    (model_folder / "config.json").write_text('{"a": 2}')
+    (model_folder / "scratch.tmp").write_text("ignored")
+
+    result = run(
+        HfUploadFolderOperator(
+            task_id="up",
+            repo_id="alice/m",
+            folder_path=str(model_folder),
+            path_in_repo="ckpt",
+            ignore_patterns=["*.tmp"],
+            delete_patterns=["*.tmp"],
+            commit_message="update",
+            commit_description="nightly",
+        )
+    )
+    assert (result["files_added"], result["files_deleted"], result["files_unchanged"]) == (1, 1, 2)
+    files = set(api.list_repo_files("alice/m"))
+    assert "ckpt/old.tmp" not in files and "ckpt/scratch.tmp" not in files
+    assert "other/old.tmp" in files  # outside path_in_repo: untouched
+    assert api.hf_hub_download("alice/m", "ckpt/config.json", revision=result["commit_oid"]) is not None
+    assert commits(api, "alice/m")[0].message.strip() == "nightly"
+
+
+def test_upload_folder_allow_patterns_and_branch(api: Any, hub_connection: Any, model_folder: Path) -> None:
+    api.create_repo("alice/m")
+    api.create_branch("alice/m", branch="dev")
+    result = run(
+        HfUploadFolderOperator(
+            task_id="up",
+            repo_id="alice/m",
+            folder_path=str(model_folder),
+            allow_patterns=["*.json", "sub/*"],
+            revision="dev",
+        )
+    )
+    assert result["files_added"] == 2 and result["revision"] == "dev"
+    assert set(api.list_repo_files("alice/m", revision="dev")) >= {"config.json", "sub/notes.txt"}
+    assert "config.json" not in api.list_repo_files("alice/m")
+
+
+def test_upload_folder_create_pr_returns_pr_url(api: Any, hub_connection: Any, model_folder: Path) -> None:
+    api.create_repo("alice/m")
+    result = run(
+        HfUploadFolderOperator(
+            task_id="up", repo_id="alice/m", folder_path=str(model_folder), allow_patterns=["*.json"], create_pr=True
+        )
+    )
+    assert result["pr_url"] and "/discussions/" in result["pr_url"]
+    assert "config.json" not in api.list_repo_files("alice/m")
+    num = result["pr_url"].rsplit("/", 1)[1]
+    assert "config.json" in api.list_repo_files("alice/m", revision=f"refs/pr/{num}")
+
+
+def test_progress_is_logged_at_an_interval_not_per_file(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("test.progress")
+    progress = ProgressLog("Uploading", total_files=10_000, total_bytes=10_000 * 100, interval=3600, logger=logger)
+    with caplog.at_level(logging.INFO, logger="test.progress"):
+        for _ in range(10_000):
+            progress.advance(1, 100)
+        progress.finish()
+    lines = [r.getMessage() for r in caplog.records if r.name == "test.progress"]
+    assert len(lines) == 1
+    assert lines[0].startswith("Uploading: 10000/10000 files, 976.6 KiB/976.6 KiB (") and lines[0].endswith("/s)")
+
+
+# -- bad input: clear error, no request ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"folder_path": "/nonexistent/folder"}, "folder_path '/nonexistent/folder' is not an existing folder"),
+        ({"folder_path": "EMPTY"}, "has no file to upload (the folder is empty)"),
+        ({"allow_patterns": ["*.nothing"]}, "has no file to upload (after allow_patterns/ignore_patterns)"),
+        ({"repo_id": "alice/bad--name"}, "repo_id 'alice/bad--name' is not a valid Hub repo id"),
+        ({"repo_id": "a/b/c"}, "repo_id must look like 'namespace/name'; got 'a/b/c'"),
+        ({"repo_type": "modle"}, "repo_type must be one of model, dataset, space; got 'modle'"),
+        ({"path_in_repo": "../escape"}, "path_in_repo '../escape' escapes the repository"),
+        ({"path_in_repo": "a/../../b"}, "path_in_repo 'a/../../b' escapes the repository"),
+        ({"create_pr": True, "revision": "dev"}, "create_pr=True opens the pull request against main"),
+    ],
+)
+def test_upload_folder_rejects_bad_input_before_any_request(
+    hub_connection: Any, model_folder: Path, tmp_path: Path, kwargs: dict[str, Any], message: str
+) -> None:
+    (tmp_path / "empty").mkdir()
+    arguments = {"repo_id": "alice/m", "folder_path": str(model_folder), "create_repo": True, **kwargs}
+    if arguments["folder_path"] == "EMPTY":
+        arguments["folder_path"] = str(tmp_path / "empty")
+    hub_connection.reset_counts()
+    with pytest.raises(ValueError) as excinfo:
+        run(HfUploadFolderOperator(task_id="up", **arguments))
+    assert message in str(excinfo.value)
+    assert hub_connection.request_count() == 0
+
+
+# -- create commit ---------------------------------------------------------------------------------------
+def test_create_commit_add_delete_copy(api: Any, hub_connection: Any, tmp_path: Path) -> None:
+    api.create_repo("alice/m")
+    big = os.urandom(11 * MiB)
+    api.upload_file(path_or_fileobj=big, path_in_repo="ckpt/best.bin", repo_id="alice/m")
+    api.upload_file(path_or_fileobj=b"old", path_in_repo="old.txt", repo_id="alice/m")
+    v1 = api.upload_file(path_or_fileobj=b"first", path_in_repo="notes.txt", repo_id="alice/m").oid
+    api.upload_file(path_or_fileobj=b"second", path_in_repo="notes.txt", repo_id="alice/m")
+    local = tmp_path / "root" / "metrics.json"
+    local.parent.mkdir()
+    local.write_text('{"acc": 0.9}')
+
+    operations = [
+        {"op": "add", "path_in_repo": "metrics.json", "local_path": str(local)},
+        {"op": "add", "path_in_repo": "VERSION", "content": "2026-11-22"},
+        {"op": "add", "path_in_repo": "raw.bin", "content": b"\x00\x01"},
+        {"op": "copy", "src_path_in_repo": "ckpt/best.bin", "path_in_repo": "model.bin"},
+        {"op": "copy", "src_path_in_repo": "notes.txt", "path_in_repo": "notes_v1.txt", "src_revision": v1},
+        {"op": "delete", "path_in_repo": "old.txt"},
+        {"op": "delete", "path_in_repo": "ckpt", "is_folder": True},
+    ]
+    op = HfCreateCommitOperator(
+        task_id="commit",
+        repo_id="alice/m",
+        operations=operations,
+        commit_message="promote",
+        local_root=str(tmp_path / "root"),
+    )
+    result = run(op)
+    assert (result["files_added"], result["files_copied"], result["files_deleted"]) == (3, 2, 2)
+    files = set(api.list_repo_files("alice/m"))
+    assert {"metrics.json", "VERSION", "raw.bin", "model.bin", "notes_v1.txt", "notes.txt"} <= files
+    assert not {"old.txt", "ckpt/best.bin"} & files
+    model = api.get_paths_info("alice/m", ["model.bin"])[0]
+    assert model.lfs is not None and model.size == 11 * MiB
+    assert Path(api.hf_hub_download("alice/m", "notes_v1.txt")).read_bytes() == b"first"
+    assert Path(api.hf_hub_download("alice/m", "VERSION")).read_text() == "2026-11-22"
+    assert len(commits(api, "alice/m")) == 6
+
+    # The same operations again: everything is already at the head, so no second commit.
+    hub_connection.reset_counts()
+    again = run(
+        HfCreateCommitOperator(
+            task_id="commit", repo_id="alice/m", operations=operations, commit_message="promote"
+        )
+    )
+    assert again["commit_oid"] is None and again["files_unchanged"] == 3
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 0
+
+
+@pytest.mark.parametrize(
+    ("operations", "message"),
+    [
+        ([], "operations must be a non-empty list of dicts"),
+        ([{"op": "add", "path_in_repo": "a", "content": "x"}, {"op": "rename", "path_in_repo": "b"}],
+         "operations[1].op must be one of 'add', 'delete', 'copy'; got 'rename'"),
+        ([{"op": "add", "path_in_repo": "a"}], "operations[0]: give exactly one of 'local_path' or 'content'"),
+        ([{"op": "add", "path_in_repo": "a", "content": "x", "local_path": "/etc/hosts"}],
+         "operations[0]: give exactly one of 'local_path' or 'content'"),
+        ([{"op": "add", "path_in_repo": "a", "local_path": "/etc/hosts"}],
+         "operations[0].local_path '/etc/hosts' is outside local_root"),
+        ([{"op": "add", "path_in_repo": "a", "local_path": "ROOT/missing.txt"}],
+         "operations[0].local_path 'ROOT/missing.txt' is not an existing file"),
+        ([{"op": "add", "path_in_repo": "../x", "content": "x"}], "operations[0].path_in_repo '../x' escapes the repository"),
+        ([{"op": "delete"}], "operations[0]: missing field(s) ['path_in_repo'] for op 'delete'"),
+        ([{"op": "delete", "path_in_repo": "a", "recursive": True}], "operations[0]: unknown field(s) ['recursive']"),
+        ([{"op": "copy", "path_in_repo": "b"}], "operations[0]: missing field(s) ['src_path_in_repo']"),
+        ([{"op": "add", "path_in_repo": "a", "content": 3}], "operations[0].content must be str or bytes; got int"),
+        (["add a"], "operations[0] must be a dict"),
+    ],
+)
+def test_create_commit_validates_every_entry_before_any_request(
+    hub_connection: Any, tmp_path: Path, operations: list[Any], message: str
+) -> None:
+    for entry in operations:
+        if isinstance(entry, dict) and str(entry.get("local_path", "")).startswith("ROOT/"):
+            entry["local_path"] = entry["local_path"].replace("ROOT", str(tmp_path))
+            message = message.replace("ROOT", str(tmp_path))
+    hub_connection.reset_counts()
+    with pytest.raises(ValueError) as excinfo:
+        run(
+            HfCreateCommitOperator(
+                task_id="commit",
+                repo_id="alice/m",
+                operations=operations,
+                commit_message="x",
+                local_root=str(tmp_path),
+            )
+        )
+    assert message in str(excinfo.value)
+    assert hub_connection.request_count() == 0
+
+
+def test_create_commit_rejects_bad_parent_commit_and_policy(hub_connection: Any) -> None:
+    with pytest.raises(ValueError, match="on_head_moved must be 'fail' or 'rebase'; got 'merge'"):
+        HfCreateCommitOperator(
+            task_id="c", repo_id="alice/m", operations=[], commit_message="x", on_head_moved="merge"
+        )
+    hub_connection.reset_counts()
+    with pytest.raises(ValueError, match="parent_commit must be a commit id"):
+        run(
+            HfCreateCommitOperator(
+                task_id="c",
+                repo_id="alice/m",
+                operations=[{"op": "add", "path_in_repo": "a", "content": "x"}],
+                commit_message="x",
+                parent_commit="not-a-sha",
+            )
+        )
+    assert hub_connection.request_count() == 0
+
+
+def _commit_op(parent: str, policy: str, path: str = "b.txt") -> HfCreateCommitOperator:
+    return HfCreateCommitOperator(
+        task_id="c",
+        repo_id="alice/m",
+        operations=[{"op": "add", "path_in_repo": path, "content": "mine"}],
+        commit_message="mine",
+        parent_commit=parent,
+        on_head_moved=policy,
+    )
+
+
+def test_parent_commit_on_unmoved_head_commits(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
+    result = run(_commit_op(parent, "fail"))
+    assert result["commit_oid"] and not result["rebased"]
+    assert commits(api, "alice/m")[1].commit_id == parent
+
+
+def test_parent_commit_head_moved_fail_policy(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
+    head = api.upload_file(path_or_fileobj=b"other", path_in_repo="c.txt", repo_id="alice/m").oid
+    with pytest.raises(HfHubConflictError, match=f"The head of model alice/m is {head}, not parent_commit {parent}"):
+        run(_commit_op(parent, "fail"))
+    assert "b.txt" not in api.list_repo_files("alice/m")
+
+
+def test_parent_commit_head_moved_rebase_without_conflict(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
+    head = api.upload_file(path_or_fileobj=b"other", path_in_repo="c.txt", repo_id="alice/m").oid
+    result = run(_commit_op(parent, "rebase"))
+    assert result["rebased"] is True and result["commit_oid"]
+    history = commits(api, "alice/m")
+    assert history[0].commit_id == result["commit_oid"] and history[1].commit_id == head
+    assert {"a.txt", "b.txt", "c.txt"} <= set(api.list_repo_files("alice/m"))
+
+
+def test_parent_commit_head_moved_rebase_with_conflict(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
+    api.upload_file(path_or_fileobj=b"theirs", path_in_repo="b.txt", repo_id="alice/m")
+    with pytest.raises(HfHubConflictError, match=r"Cannot rebase onto the head .*: b.txt changed since parent_commit"):
+        run(_commit_op(parent, "rebase"))
+    assert Path(api.hf_hub_download("alice/m", "b.txt")).read_text() == "theirs"
+
+
+# -- reliability -----------------------------------------------------------------------------------------
+def test_commit_applied_then_failed_is_recognised_not_repeated(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
+    """The Hub applies the commit, then the response is lost (a 500): the operator sees its commit at
+    the head and does not send it again."""
+    api.create_repo("alice/m")
+
+    failed = []
+
+    def fail_after_apply(change: Any) -> None:
+        if change.scope == "repo.content" and change.repo_id == "alice/m" and not failed:
+            failed.append(change.head_sha)
+            raise RuntimeError("response lost after the commit was applied")
+
+    hub_connection.state.subscribe(fail_after_apply)
+    result = run(HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder)))
+    assert failed and result["recovered"] is True
+    assert result["commit_oid"] == failed[0]
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 1
+    assert len(commits(api, "alice/m")) == 2  # the initial commit and ours, once
+    assert {"config.json", "sub/notes.txt", "weights.bin"} <= set(api.list_repo_files("alice/m"))
+
+
+def test_commit_dropped_before_apply_is_retried_once(api: Any, hub_connection: Any, model_folder: Path) -> None:
+    api.create_repo("alice/m")
+    hub_connection.inject_fault(COMMIT_ROUTE, drop=True, times=1, method="POST")
+    result = run(HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder)))
+    assert result["recovered"] is False and result["commit_oid"]
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 2
+    assert len(commits(api, "alice/m")) == 2
+
+
+def test_task_retry_after_lfs_upload_reuses_uploads_and_commits_once(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
+    """First try: LFS uploaded, then the commit keeps failing (the task dies). The retry uploads
+    nothing again and makes exactly one commit."""
+    api.create_repo("alice/m")
+    fault = hub_connection.inject_fault(COMMIT_ROUTE, status=503, method="POST")
+    first = HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder))
+    first.hook.commit_attempts = 1
+    with pytest.raises(Exception, match="503"):
+        run(first)
+    assert hub_connection.request_count("/_lfs/objects/*", "PUT") == 1
+    hub_connection.remove_fault(fault)
+    hub_connection.reset_counts()
+
+    result = run(HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder)))
+    assert result["files_added"] == 3
+    assert hub_connection.request_count("/_lfs/objects/*", "PUT") == 0
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 1
+    assert len(commits(api, "alice/m")) == 2
+
+
+def test_twenty_concurrent_uploads_lose_no_file(api: Any, hub_connection: Any, tmp_path: Path) -> None:
+    api.create_repo("alice/shared")
+    folders = []
+    for task in range(20):
+        folder = tmp_path / f"task{task}"
+        folder.mkdir()
+        for index in range(3):
+            (folder / f"part{index}.txt").write_text(f"task {task} part {index}")
+        folders.append(folder)
+    results: dict[int, Any] = {}
+
+    def upload(task: int) -> None:
+        try:
+            results[task] = run(
+                HfUploadFolderOperator(
+                    task_id=f"up{task}",
+                    repo_id="alice/shared",
+                    folder_path=str(folders[task]),
+                    path_in_repo=f"task{task}",
+                    commit_message=f"task {task}",
+                )
+            )
+        except Exception as exc:  # reported below with the task number
+            results[task] = exc
+
+    threads = [threading.Thread(target=upload, args=(task,)) for task in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    errors = {task: r for task, r in results.items() if isinstance(r, Exception)}
+    assert not errors
+    files = set(api.list_repo_files("alice/shared"))
+    assert {f"task{t}/part{i}.txt" for t in range(20) for i in range(3)} <= files
+    assert len({r["commit_oid"] for r in results.values()}) == 20
+    assert len(commits(api, "alice/shared")) == 21
+
+
+# -- tags ------------------------------------------------------------------------------------------------
+def test_create_tag_and_exist_ok_policy(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    first = api.upload_file(path_or_fileobj=b"1", path_in_repo="a.txt", repo_id="alice/m").oid
+    result = run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v1", tag_message="release"))
+    assert result["created"] is True and result["commit_oid"] == first
+    assert [t.name for t in api.list_repo_refs("alice/m").tags] == ["v1"]
+
+    with pytest.raises(HfHubConflictError, match="Tag 'v1' of model alice/m already exists"):
+        run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v1"))
+    same = run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v1", exist_ok=True))
+    assert same["created"] is False and same["commit_oid"] == first
+
+    api.upload_file(path_or_fileobj=b"2", path_in_repo="a.txt", repo_id="alice/m")
+    with pytest.raises(HfHubConflictError, match=f"already exists on commit {first}, not on main"):
+        run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v1", exist_ok=True))
+    tagged = run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v0", revision=first))
+    assert tagged["commit_oid"] == first
+
+
+def test_create_tag_rejects_bad_tag_before_any_request(hub_connection: Any) -> None:
+    hub_connection.reset_counts()
+    with pytest.raises(ValueError, match="tag must be a git tag name without spaces"):
+        run(HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v 1"))
+    assert hub_connection.request_count() == 0
+
+
+# -- outlets ---------------------------------------------------------------------------------------------
+def test_outlet_event_carries_the_revision(api: Any, hub_connection: Any, model_folder: Path) -> None:
+    from airflow_provider_hub.assets import hf_asset
+
+    asset, unrelated = hf_asset("alice/m"), hf_asset("alice/other")
+    context = make_context()
+    result = HfUploadFolderOperator(
+        task_id="up",
+        repo_id="alice/m",
+        folder_path=str(model_folder),
+        create_repo=True,
+        outlets=[asset, unrelated],
+    ).execute(context)
+    assert context["outlet_events"][asset].extra == {
+        "revision": result["commit_oid"],
+        "commit_url": result["commit_url"],
+        "pr_url": None,
+    }
+    assert context["outlet_events"][unrelated].extra == {}
