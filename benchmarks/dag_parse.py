@@ -42,9 +42,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     rows = []
-    for label, name in (("airflow-provider-hub operators", "dag_with_provider.py"), ("huggingface_hub at top level", "dag_with_hub_client.py")):
+    for label, name in (
+        ("airflow-provider-hub operators", "dag_with_provider.py"),
+        ("huggingface_hub at top level", "dag_with_hub_client.py"),
+    ):
         sdk_s, dag_s = sample(DAGS / name, args.runs)
-        rows.append({"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file on top (ms)": dag_s * 1000})
+        rows.append(
+            {"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file on top (ms)": dag_s * 1000}
+        )
     rows[0]["target"] = "<= 20 ms"
     rows[1]["target"] = ""
     print(table(rows))

@@ -505,15 +505,17 @@ class RepoHookMixin:
             )
             return CommitOutcome(**outcome_base, revision=branch, head_oid=head, **counts)
 
+        # Additions a caller already pre-uploaded (the S3 transfer does, batch by batch) are not counted again.
+        to_upload = [op for op in added if op._upload_mode is None and not op._is_uploaded]
         progress = ProgressLog(
             "Uploading",
-            total_files=len(added),
-            total_bytes=sum(op.upload_info.size for op in added),
+            total_files=len(to_upload),
+            total_bytes=sum(op.upload_info.size for op in to_upload),
             interval=progress_interval,
             logger=logger,
         )
         self.preupload(
-            repo_id, added, repo_type=repo_type, revision=branch, create_pr=create_pr, progress=progress
+            repo_id, to_upload, repo_type=repo_type, revision=branch, create_pr=create_pr, progress=progress
         )
         progress.finish()
         uploaded = sum(op.upload_info.size for op in added)

@@ -17,6 +17,7 @@ CONTROL_METHODS = frozenset(
         "add_user",
         "add_org",
         "add_token",
+        "add_repo",
         "add_access_requests",
         "set_job_plan",
         "set_endpoint_plan",
@@ -38,12 +39,16 @@ router = APIRouter(prefix="/_emulator")
 @router.post("/{method}")
 async def control(method: str, request: Request) -> dict[str, Any]:
     if method not in CONTROL_METHODS:
-        raise HubError(404, f"Unknown emulator control {method!r}; known: {', '.join(sorted(CONTROL_METHODS))}")
+        raise HubError(
+            404, f"Unknown emulator control {method!r}; known: {', '.join(sorted(CONTROL_METHODS))}"
+        )
     kwargs: dict[str, Any] = dict(request.query_params)
     if request.method == "POST" and await request.body():
         body = await request.json()
         if not isinstance(body, dict):
-            raise HubError(400, "The body of an emulator control call must be a JSON object of keyword arguments")
+            raise HubError(
+                400, "The body of an emulator control call must be a JSON object of keyword arguments"
+            )
         kwargs.update(body)
     emulator = request.app.state.control
     try:

@@ -45,10 +45,14 @@ class HubError(Exception):
         self.headers = headers or {}
 
     def to_response(self) -> JSONResponse:
-        headers = {"X-Error-Message": self.message.replace("\n", " "), **self.headers}
+        # Header values must be latin-1: a repo or user name outside it would otherwise turn the error into a 500.
+        safe_message = self.message.replace("\n", " ").encode("latin-1", "backslashreplace").decode("latin-1")
+        headers = {"X-Error-Message": safe_message, **self.headers}
         if self.code:
             headers["X-Error-Code"] = self.code
-        return JSONResponse({"error": self.message, **(self.body or {})}, status_code=self.status, headers=headers)
+        return JSONResponse(
+            {"error": self.message, **(self.body or {})}, status_code=self.status, headers=headers
+        )
 
 
 def not_found(kind: str, message: str) -> HubError:
@@ -120,6 +124,14 @@ class RepoChange:
 class HubState:
     """Everything the emulator knows. Area stores attach themselves as attributes."""
 
+    # Set by each area's ``attach`` (typed loosely: the area modules import this one).
+    repos: Any
+    access: Any
+    webhooks: Any
+    jobs: Any
+    endpoints: Any
+    providers: Any
+
     def __init__(self, *, seed: int = 0, data_dir: str | None = None, jobs_mode: str = "simulate") -> None:
         self.lock = threading.RLock()
         self.seed = seed
@@ -145,7 +157,9 @@ class HubState:
         with self.lock:
             user = self.users.get(name)
             if user is None:
-                user = User(name=name, fullname=fullname or name.title(), email=email or f"{name}@example.com")
+                user = User(
+                    name=name, fullname=fullname or name.title(), email=email or f"{name}@example.com"
+                )
                 self.users[name] = user
             else:
                 user.fullname = fullname or user.fullname
@@ -154,7 +168,9 @@ class HubState:
                 self.add_org(org, members=(name,))
             return self.add_token(name, token=token)
 
-    def add_org(self, name: str, *, fullname: str | None = None, members: tuple[str, ...] | list[str] = ()) -> None:
+    def add_org(
+        self, name: str, *, fullname: str | None = None, members: tuple[str, ...] | list[str] = ()
+    ) -> None:
         with self.lock:
             org = self.orgs.setdefault(name, Org(name=name, fullname=fullname or name.title()))
             if fullname:

@@ -123,7 +123,8 @@ class FaultInjector:
             return sum(
                 n
                 for (m, path), n in self.counts.items()
-                if (method is None or m == method.upper()) and (route is None or fnmatch.fnmatchcase(path, route))
+                if (method is None or m == method.upper())
+                and (route is None or fnmatch.fnmatchcase(path, route))
             )
 
     def _pick(self, method: str, path: str) -> list[Fault]:

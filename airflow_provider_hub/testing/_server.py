@@ -166,6 +166,23 @@ class HubEmulator:
         return self.state.add_token(user, role=role)
 
     # -- areas --------------------------------------------------------------------------------------
+    def add_repo(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        private: bool = False,
+        gated: str | bool = False,
+        files: Mapping[str, bytes | str] | None = None,
+    ) -> None:
+        """Create a repo (if missing) owned by its namespace, optionally committing ``files`` to ``main``."""
+        self.state.repos.ensure(repo_type, repo_id, private=private, gated=gated)
+        if files:
+            contents = {
+                path: data.encode() if isinstance(data, str) else data for path, data in files.items()
+            }
+            self.state.repos.commit_files(repo_type, repo_id, contents, message="Seed files")
+
     def add_access_requests(
         self, repo_id: str, requests: Sequence[Mapping[str, Any]], *, repo_type: str = "model"
     ) -> None:
@@ -181,7 +198,9 @@ class HubEmulator:
         message: str | None = None,
     ) -> None:
         """How the next Jobs run in ``jobs_mode="simulate"``."""
-        self.state.jobs.set_plan(stages=tuple(stages), durations=tuple(durations), logs=tuple(logs), message=message)
+        self.state.jobs.set_plan(
+            stages=tuple(stages), durations=tuple(durations), logs=tuple(logs), message=message
+        )
 
     def set_endpoint_plan(self, name: str, transitions: Sequence[tuple[str, float | None]]) -> None:
         """The status sequence of Endpoint ``name`` from its next create/update/resume on."""

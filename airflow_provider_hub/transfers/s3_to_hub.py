@@ -1,0 +1,250 @@
+"""Copy S3 objects to a Hub repo in one commit."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_hub.hooks._repo import ProgressLog, check_path_in_repo, check_repo_id, check_repo_type
+from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.links import HfCommitLink, HfRepoLink
+from airflow_provider_hub.operators.repo import annotate_outlets
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+    from airflow.sdk import Context
+    from huggingface_hub import CommitOperationAdd
+
+DEFAULT_MAX_DISK_BYTES = 5 * 1024**3
+
+
+class S3ToHfHubOperator(BaseOperator):
+    """Copy an S3 prefix, or a list of keys, to a Hub repo as ONE commit.
+
+    Objects are streamed to a temporary folder (never held in memory) in batches of at most
+    ``max_disk_bytes``. Each batch is pre-uploaded (LFS objects go to the Hub's storage right away) and
+    its LFS files are removed from disk before the next batch is downloaded; the commit that makes all
+    files visible is made once, at the end. Small (non-LFS) files travel inside the commit itself, so they
+    stay on disk until then and count towards ``max_disk_bytes``. Files already on the Hub with the same
+    content are not committed again, and a re-run with nothing changed makes no commit.
+
+    The repo path of an object is its key without ``s3_prefix``, under ``path_in_repo``:
+    ``s3://bucket/exports/2026/a.parquet`` with ``s3_prefix="exports/"`` and ``path_in_repo="data"`` becomes
+    ``data/2026/a.parquet``.
+
+    Example::
+
+        S3ToHfHubOperator(
+            task_id="publish_export",
+            s3_bucket="warehouse",
+            s3_prefix="exports/{{ ds }}/",
+            repo_id="acme/reviews",
+            repo_type="dataset",
+            path_in_repo="data/{{ ds }}",
+            outlets=[hf_asset("acme/reviews", "dataset")],
+        )
+
+    :param s3_bucket: bucket name. (templated)
+    :param s3_prefix: copy every object under this prefix; also stripped from the keys of ``s3_keys``. (templated)
+    :param s3_keys: copy these keys instead of a whole prefix. (templated)
+    :param repo_id: ``namespace/name``. (templated)
+    :param path_in_repo: folder inside the repo (default: the root). (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param revision: branch to commit to (default ``main``). (templated)
+    :param commit_message: commit title. (templated)
+    :param commit_description: commit description. (templated)
+    :param create_pr: open a pull request instead of committing to the branch.
+    :param create_repo: create the repo first if it does not exist.
+    :param private: visibility of a repo created by ``create_repo``.
+    :param max_disk_bytes: bound on the bytes kept in the temporary folder at any time; an object larger
+        than this fails the task before anything is downloaded.
+    :param aws_conn_id: the AWS connection.
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: same keys as :class:`~airflow_provider_hub.operators.repo.HfUploadFolderOperator`, plus
+        ``s3_objects``.
+    """
+
+    template_fields: Sequence[str] = (
+        "s3_bucket",
+        "s3_prefix",
+        "s3_keys",
+        "repo_id",
+        "path_in_repo",
+        "repo_type",
+        "revision",
+        "commit_message",
+        "commit_description",
+        "aws_conn_id",
+        "hf_conn_id",
+    )
+    operator_extra_links = (HfRepoLink(), HfCommitLink())
+    ui_color = "#FFD21E"
+
+    def __init__(
+        self,
+        *,
+        s3_bucket: str,
+        repo_id: str,
+        s3_prefix: str | None = None,
+        s3_keys: list[str] | None = None,
+        path_in_repo: str | None = None,
+        repo_type: str = "model",
+        revision: str | None = None,
+        commit_message: str = "Upload from S3 with Airflow",
+        commit_description: str | None = None,
+        create_pr: bool = False,
+        create_repo: bool = False,
+        private: bool | None = None,
+        max_disk_bytes: int = DEFAULT_MAX_DISK_BYTES,
+        progress_interval: float = 10.0,
+        aws_conn_id: str | None = "aws_default",
+        hf_conn_id: str = HfHubHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.s3_bucket = s3_bucket
+        self.s3_prefix = s3_prefix
+        self.s3_keys = s3_keys
+        self.repo_id = repo_id
+        self.path_in_repo = path_in_repo
+        self.repo_type = repo_type
+        self.revision = revision
+        self.commit_message = commit_message
+        self.commit_description = commit_description
+        self.create_pr = create_pr
+        self.create_repo = create_repo
+        self.private = private
+        self.max_disk_bytes = max_disk_bytes
+        self.progress_interval = progress_interval
+        self.aws_conn_id = aws_conn_id
+        self.hf_conn_id = hf_conn_id
+
+    @cached_property
+    def hook(self) -> HfHubHook:
+        return HfHubHook(hf_conn_id=self.hf_conn_id)
+
+    @cached_property
+    def s3_hook(self) -> S3Hook:
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        return S3Hook(aws_conn_id=self.aws_conn_id)
+
+    def _validate(self) -> tuple[str, str, str]:
+        if not self.s3_bucket or not isinstance(self.s3_bucket, str):
+            raise ValueError(f"s3_bucket must be a bucket name; got {self.s3_bucket!r}")
+        if (self.s3_keys is None) == (self.s3_prefix is None) and not (self.s3_keys is None and self.s3_prefix == ""):
+            if self.s3_keys is None or self.s3_prefix is not None and self.s3_keys is None:
+                raise ValueError("give s3_prefix (a whole prefix) or s3_keys (a list of keys)")
+        if self.s3_keys is not None and (
+            not isinstance(self.s3_keys, (list, tuple)) or not all(isinstance(k, str) and k for k in self.s3_keys)
+        ):
+            raise ValueError(f"s3_keys must be a list of keys; got {self.s3_keys!r:.200}")
+        if not isinstance(self.max_disk_bytes, int) or self.max_disk_bytes <= 0:
+            raise ValueError(f"max_disk_bytes must be a positive integer; got {self.max_disk_bytes!r}")
+        if not str(self.commit_message or "").strip():
+            raise ValueError("commit_message must not be empty")
+        repo_type = check_repo_type(self.repo_type)
+        check_repo_id(self.repo_id)
+        prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
+        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type, prefix
+
+    def _objects(self) -> Iterator[tuple[str, int]]:
+        """``(key, size)`` of every object to copy, directory markers excluded."""
+        client = self.s3_hook.get_conn()
+        if self.s3_keys is not None:
+            for key in self.s3_keys:
+                yield key, int(client.head_object(Bucket=self.s3_bucket, Key=key)["ContentLength"])
+            return
+        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.s3_bucket, Prefix=self.s3_prefix):
+            for item in page.get("Contents", []):
+                if not item["Key"].endswith("/"):
+                    yield item["Key"], int(item["Size"])
+
+    def _repo_path(self, key: str, prefix: str) -> str:
+        relative = key[len(self.s3_prefix) :] if self.s3_prefix and key.startswith(self.s3_prefix) else key
+        path = f"{prefix}/{relative.lstrip('/')}" if prefix else relative
+        return check_path_in_repo(path, f"repo path of s3://{self.s3_bucket}/{key}")
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from huggingface_hub import CommitOperationAdd
+
+        repo_id, repo_type, prefix = self._validate()
+        objects = list(self._objects())
+        if not objects:
+            raise ValueError(f"Nothing to copy: no object in s3://{self.s3_bucket}/{self.s3_prefix or ''}")
+        too_big = [(key, size) for key, size in objects if size > self.max_disk_bytes]
+        if too_big:
+            key, size = too_big[0]
+            raise ValueError(
+                f"s3://{self.s3_bucket}/{key} is {size} bytes, more than max_disk_bytes={self.max_disk_bytes}"
+            )
+        paths = [self._repo_path(key, prefix) for key, _ in objects]
+        if self.create_repo:
+            self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
+
+        client = self.s3_hook.get_conn()
+        total = sum(size for _, size in objects)
+        progress = ProgressLog("Copying from S3", len(objects), total, self.progress_interval, self.log)
+        operations: list[CommitOperationAdd] = []
+        with tempfile.TemporaryDirectory(prefix="s3_to_hf_") as workdir:
+            on_disk: dict[str, int] = {}  # local file -> size, files still in workdir
+            batch: list[tuple[CommitOperationAdd, str]] = []
+
+            def flush() -> None:
+                """Pre-upload the batch; LFS files are then on the Hub and leave the disk."""
+                self.hook.preupload(
+                    repo_id,
+                    [op for op, _ in batch],
+                    repo_type=repo_type,
+                    revision=self.revision,
+                    create_pr=self.create_pr,
+                )
+                for op, local in batch:
+                    if op._upload_mode == "lfs":
+                        os.remove(local)
+                        del on_disk[local]
+                    progress.advance(1, op.upload_info.size)
+                batch.clear()
+
+            for index, ((key, size), path) in enumerate(zip(objects, paths)):
+                if sum(on_disk.values()) + size > self.max_disk_bytes and batch:
+                    flush()
+                if sum(on_disk.values()) + size > self.max_disk_bytes:
+                    raise ValueError(
+                        f"max_disk_bytes={self.max_disk_bytes} is too small: the small (non-LFS) files that travel "
+                        f"inside the commit already take {sum(on_disk.values())} bytes"
+                    )
+                local = os.path.join(workdir, f"{index:08d}")
+                client.download_file(self.s3_bucket, key, local)
+                on_disk[local] = size
+                operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=local))
+                batch.append((operations[-1], local))
+            if batch:
+                flush()
+            progress.finish()
+            outcome = self.hook.commit_exactly_once(
+                repo_id,
+                operations,
+                commit_message=self.commit_message,
+                commit_description=self.commit_description,
+                repo_type=repo_type,
+                revision=self.revision,
+                create_pr=self.create_pr,
+                progress_interval=self.progress_interval,
+                logger=self.log,
+            )
+        HfRepoLink.persist(context, outcome.repo_url)
+        HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
+        annotate_outlets(
+            self,
+            context,
+            repo_id,
+            repo_type,
+            {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
+        )
+        return {**outcome.as_dict(), "s3_objects": len(objects)}
