@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import fnmatch
 import itertools
+import json
 import random
 import threading
 from collections import Counter
@@ -186,7 +187,7 @@ class EmulatorMiddleware:
 async def _send_fault(fault: Fault, send: Any) -> None:
     assert fault.status is not None
     message = f"Injected fault {fault.id} on {fault.route}"
-    body = ('{"error": "%s"}' % message).encode()
+    body = json.dumps({"error": message}).encode()
     headers = [(b"content-type", b"application/json"), (b"x-error-message", message.encode())]
     if fault.retry_after is not None:
         headers.append((b"retry-after", str(int(fault.retry_after)).encode()))

@@ -137,13 +137,16 @@ class S3ToHfHubOperator(BaseOperator):
     def _validate(self) -> tuple[str, str, str]:
         if not self.s3_bucket or not isinstance(self.s3_bucket, str):
             raise ValueError(f"s3_bucket must be a bucket name; got {self.s3_bucket!r}")
-        if (self.s3_keys is None) == (self.s3_prefix is None) and not (self.s3_keys is None and self.s3_prefix == ""):
-            if self.s3_keys is None or self.s3_prefix is not None and self.s3_keys is None:
-                raise ValueError("give s3_prefix (a whole prefix) or s3_keys (a list of keys)")
+        if self.s3_keys is None and self.s3_prefix is None:
+            raise ValueError("give s3_prefix (copy a whole prefix) or s3_keys (a list of keys)")
+        if self.s3_prefix is not None and not isinstance(self.s3_prefix, str):
+            raise ValueError(f"s3_prefix must be a string; got {self.s3_prefix!r}")
         if self.s3_keys is not None and (
-            not isinstance(self.s3_keys, (list, tuple)) or not all(isinstance(k, str) and k for k in self.s3_keys)
+            not isinstance(self.s3_keys, (list, tuple))
+            or not self.s3_keys
+            or not all(isinstance(k, str) and k for k in self.s3_keys)
         ):
-            raise ValueError(f"s3_keys must be a list of keys; got {self.s3_keys!r:.200}")
+            raise ValueError(f"s3_keys must be a non-empty list of keys; got {self.s3_keys!r:.200}")
         if not isinstance(self.max_disk_bytes, int) or self.max_disk_bytes <= 0:
             raise ValueError(f"max_disk_bytes must be a positive integer; got {self.max_disk_bytes!r}")
         if not str(self.commit_message or "").strip():
@@ -192,11 +195,11 @@ class S3ToHfHubOperator(BaseOperator):
         progress = ProgressLog("Copying from S3", len(objects), total, self.progress_interval, self.log)
         operations: list[CommitOperationAdd] = []
         with tempfile.TemporaryDirectory(prefix="s3_to_hf_") as workdir:
-            on_disk: dict[str, int] = {}  # local file -> size, files still in workdir
+            disk_used = 0  # bytes of the files still in workdir
             batch: list[tuple[CommitOperationAdd, str]] = []
 
-            def flush() -> None:
-                """Pre-upload the batch; LFS files are then on the Hub and leave the disk."""
+            def flush() -> int:
+                """Pre-upload the batch; its LFS files are then on the Hub and leave the disk. Returns bytes freed."""
                 self.hook.preupload(
                     repo_id,
                     [op for op, _ in batch],
@@ -204,28 +207,30 @@ class S3ToHfHubOperator(BaseOperator):
                     revision=self.revision,
                     create_pr=self.create_pr,
                 )
+                freed = 0
                 for op, local in batch:
                     if op._upload_mode == "lfs":
                         os.remove(local)
-                        del on_disk[local]
+                        freed += op.upload_info.size
                     progress.advance(1, op.upload_info.size)
                 batch.clear()
+                return freed
 
             for index, ((key, size), path) in enumerate(zip(objects, paths)):
-                if sum(on_disk.values()) + size > self.max_disk_bytes and batch:
-                    flush()
-                if sum(on_disk.values()) + size > self.max_disk_bytes:
+                if disk_used + size > self.max_disk_bytes and batch:
+                    disk_used -= flush()
+                if disk_used + size > self.max_disk_bytes:
                     raise ValueError(
                         f"max_disk_bytes={self.max_disk_bytes} is too small: the small (non-LFS) files that travel "
-                        f"inside the commit already take {sum(on_disk.values())} bytes"
+                        f"inside the commit already take {disk_used} bytes"
                     )
                 local = os.path.join(workdir, f"{index:08d}")
                 client.download_file(self.s3_bucket, key, local)
-                on_disk[local] = size
+                disk_used += size
                 operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=local))
                 batch.append((operations[-1], local))
             if batch:
-                flush()
+                disk_used -= flush()
             progress.finish()
             outcome = self.hook.commit_exactly_once(
                 repo_id,
