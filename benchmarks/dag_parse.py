@@ -41,19 +41,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
-    rows = []
-    for label, name in (
+    variants = (
+        ("plain Airflow tasks (baseline)", "dag_plain_airflow.py"),
         ("airflow-provider-hub operators", "dag_with_provider.py"),
         ("huggingface_hub at top level", "dag_with_hub_client.py"),
-    ):
+    )
+    rows = []
+    for label, name in variants:
         sdk_s, dag_s = sample(DAGS / name, args.runs)
-        rows.append(
-            {"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file on top (ms)": dag_s * 1000}
-        )
-    rows[0]["target"] = "<= 20 ms"
-    rows[1]["target"] = ""
+        rows.append({"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file (ms)": dag_s * 1000})
+    baseline = rows[0]["DAG file (ms)"]
+    for row in rows:
+        row["added over baseline (ms)"] = row["DAG file (ms)"] - baseline
+    added = rows[1]["added over baseline (ms)"]
     print(table(rows))
-    save("dag_parse", rows, runs=args.runs, target_ms=20, met=rows[0]["DAG file on top (ms)"] <= 20)
+    print(f"our modules add {added:.1f} ms over a plain airflow.sdk DAG (target <= 20 ms)")
+    save("dag_parse", rows, runs=args.runs, target_ms=20, met=added <= 20)
 
 
 if __name__ == "__main__":

@@ -289,6 +289,7 @@ class HfRunJobOperator(BaseOperator):
         self.hf_conn_id = hf_conn_id
         self.job_id: str | None = None
         self.job_namespace: str | None = None
+        self._script_source = ""
 
     def _builds_own_script(self) -> bool:
         """Subclasses that generate ``script`` at run time (``@task.hf_job``) say so here."""
@@ -322,6 +323,8 @@ class HfRunJobOperator(BaseOperator):
         if self.script is not None and not (isinstance(self.script, str) and self.script.strip()):
             raise ValueError(f"script must be a URL, a .py path or Python source; got {self.script!r}")
         duration_seconds(self.timeout)
+        if self.script is not None and not _is_url(self.script):
+            self._script_source = self._inline_source()
 
     def _inline_source(self) -> str:
         """The script's source when it is not a URL (a local ``.py`` file is read), size-checked."""
@@ -366,7 +369,7 @@ class HfRunJobOperator(BaseOperator):
             command += ["--with", dependency]
         if self.python:
             command += ["--python", self.python]
-        command += ["python", "-c", self._inline_source(), *(self.script_args or [])]
+        command += ["python", "-c", self._script_source, *(self.script_args or [])]
         common["env"] = {"PYTHONUNBUFFERED": "1", **(common["env"] or {})}
         return self.hook.run_job(image=self.image or UV_IMAGE, command=command, **common)
 

@@ -47,8 +47,18 @@ def _api(hub):
     return HfApi(endpoint=hub.url, token=hub.token)
 
 
-def _job_lines(caplog) -> list[str]:
-    return [r.getMessage()[len("[job] ") :] for r in caplog.records if r.getMessage().startswith("[job] ")]
+@pytest.fixture
+def task_log_lines(monkeypatch) -> list[str]:
+    """Every Job log line the operator writes to the task log, in order."""
+    written: list[str] = []
+    original = HfRunJobOperator._emit
+
+    def record(self, line: str) -> None:
+        written.append(line)
+        original(self, line)
+
+    monkeypatch.setattr(HfRunJobOperator, "_emit", record)
+    return written
 
 
 def test_completed_job_succeeds_and_returns_its_outcome(hub_connection, run_dag):
@@ -84,23 +94,22 @@ def test_failed_job_fails_the_task_with_stage_url_and_last_lines(hub_connection,
     assert "(OOM)" in message and message.endswith("step 1\nboom")
 
 
-def test_logs_stream_live_in_order_without_duplicates(hub_connection, caplog):
+def test_logs_stream_live_in_order_without_duplicates(hub_connection, task_log_lines):
     lines = [f"line {i}" for i in range(12)]
     hub_connection.set_job_plan(durations=(0.1, 1.2), logs=lines)
     op = HfRunJobOperator(task_id="run", image="python:3.12", command=["python", "x.py"], poll_interval=0.3)
-    with caplog.at_level(logging.INFO):
-        seen_while_running: list[str] = []
+    seen_while_running: list[str] = []
 
-        def watch():
-            # Lines reach the task log while the Job still runs, not only at the end.
-            time.sleep(0.9)
-            seen_while_running.extend(_job_lines(caplog))
+    def watch():
+        # Lines reach the task log while the Job still runs, not only at the end.
+        time.sleep(0.9)
+        seen_while_running.extend(task_log_lines)
 
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        op.execute({"ti": _TaskInstance()})
-        watcher.join()
-    assert _job_lines(caplog) == lines
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    op.execute({"ti": _TaskInstance()})
+    watcher.join()
+    assert task_log_lines == lines
     assert 0 < len(seen_while_running) < len(lines)
 
 
@@ -152,15 +161,14 @@ def test_deferrable_run_resumes_with_logs_and_outcome(hub_connection, run_dag):
     assert xcom_value(dag_run, "run")["stage"] == "COMPLETED"
 
 
-def test_deferrable_resume_writes_each_log_line_once(hub_connection, caplog):
+def test_deferrable_resume_writes_each_log_line_once(hub_connection, task_log_lines):
     hub_connection.set_job_plan(durations=(0.0, 0.1), logs=("a", "b", "c", "d"))
     op = HfRunJobOperator(task_id="run", image="python:3.12", command=["x"], wait_for_completion=False)
     started = op.execute({"ti": _TaskInstance()})
     time.sleep(0.3)
     event = {"status": "success", "job_id": started["job_id"], "namespace": "alice", "stage": "COMPLETED"}
-    with caplog.at_level(logging.INFO):
-        op.execute_complete({"ti": _TaskInstance()}, {**event, "log_lines_emitted": 1})
-    assert _job_lines(caplog) == ["b", "c", "d"]
+    op.execute_complete({"ti": _TaskInstance()}, {**event, "log_lines_emitted": 1})
+    assert task_log_lines == ["b", "c", "d"]
 
 
 def test_deferrable_failure_and_timeout_events(hub_connection):
