@@ -45,7 +45,9 @@ print({result_marker!r} + _airflow_line, flush=True)
 """
 
 
-def job_script(function_source: str, function_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> str:
+def job_script(
+    function_source: str, function_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
+) -> str:
     """The uv script that calls ``function_name(*args, **kwargs)`` and prints its result on a marked line."""
     try:
         payload = json.dumps({"args": list(args), "kwargs": dict(kwargs)})
@@ -83,7 +85,9 @@ class _HfJobDecoratedOperator(DecoratedOperator, HfRunJobOperator):
     ) -> None:
         for forbidden in ("command", "script", "script_args"):
             if kwargs.get(forbidden) is not None:
-                raise ValueError(f"@task.hf_job builds the Job's script from the function; do not pass {forbidden}")
+                raise ValueError(
+                    f"@task.hf_job builds the Job's script from the function; do not pass {forbidden}"
+                )
         super().__init__(python_callable=python_callable, op_args=op_args, op_kwargs=op_kwargs, **kwargs)
 
     def _builds_own_script(self) -> bool:
@@ -100,7 +104,9 @@ class _HfJobDecoratedOperator(DecoratedOperator, HfRunJobOperator):
             result = _marked(tail, RESULT_MARKER)
             if result is None:
                 raise HfHubError(
-                    self._failure_message(summary, tail, "completed without printing the function's result line")
+                    self._failure_message(
+                        summary, tail, "completed without printing the function's result line"
+                    )
                 )
             return json.loads(result)
         remote_traceback = _marked(tail, ERROR_MARKER)

@@ -29,7 +29,7 @@ def job_url(endpoint: str, namespace: str, job_id: str) -> str:
 def job_summary(job: JobInfo | Mapping[str, Any], endpoint: str) -> dict[str, Any]:
     """A plain dict for XCom and trigger events from a ``JobInfo`` or the Hub's raw Job JSON."""
     if isinstance(job, Mapping):
-        namespace = (job.get("owner") or {}).get("name")
+        namespace = str((job.get("owner") or {}).get("name"))
         status = job.get("status") or {}
         job_id, stage, message = job["id"], status.get("stage"), status.get("message")
         flavor, labels = job.get("flavor"), job.get("labels") or {}
@@ -68,7 +68,9 @@ class JobsHookMixin:
             self.__dict__["_whoami_name"] = resolved
         return resolved
 
-    def run_job(self, *, image: str, command: list[str], namespace: str | None = None, **kwargs: Any) -> JobInfo:
+    def run_job(
+        self, *, image: str, command: list[str], namespace: str | None = None, **kwargs: Any
+    ) -> JobInfo:
         """Start a Job (``HfApi.run_job``). Never retried: a repeated ``POST`` would start a second Job."""
         namespace = self.job_namespace(namespace)
         return self.call(
@@ -85,13 +87,20 @@ class JobsHookMixin:
         """Start a uv script Job (``HfApi.run_uv_job``); ``script`` must be a URL here (see the operator)."""
         namespace = self.job_namespace(namespace)
         return self.call(
-            "run_uv_job", script=script, namespace=namespace, idempotent=False, subject=f"Job in {namespace}", **kwargs
+            "run_uv_job",
+            script=script,
+            namespace=namespace,
+            idempotent=False,
+            subject=f"Job in {namespace}",
+            **kwargs,
         )
 
     def get_job(self, job_id: str, namespace: str | None = None) -> JobInfo:
         """The Job's current state (``HfApi.inspect_job``)."""
         namespace = self.job_namespace(namespace)
-        return self.call("inspect_job", job_id=job_id, namespace=namespace, subject=f"Job {namespace}/{job_id}")
+        return self.call(
+            "inspect_job", job_id=job_id, namespace=namespace, subject=f"Job {namespace}/{job_id}"
+        )
 
     def cancel_job(self, job_id: str, namespace: str | None = None) -> None:
         """Cancel the Job; cancelling a finished Job is a no-op on the Hub, so this is safe to repeat."""
@@ -112,13 +121,21 @@ class JobsHookMixin:
                 subject=f"Jobs of {namespace}",
             )
         )
-        return sorted(jobs, key=lambda job: job.created_at.timestamp() if job.created_at else 0.0, reverse=True)
+        return sorted(
+            jobs, key=lambda job: job.created_at.timestamp() if job.created_at else 0.0, reverse=True
+        )
 
-    def job_log_lines(self, job_id: str, namespace: str | None = None, *, follow: bool = False) -> Iterator[str]:
+    def job_log_lines(
+        self, job_id: str, namespace: str | None = None, *, follow: bool = False
+    ) -> Iterator[str]:
         """The Job's log lines from the first one; with ``follow`` they keep coming until the Job ends."""
         namespace = self.job_namespace(namespace)
         yield from self.call(
-            "fetch_job_logs", job_id=job_id, namespace=namespace, follow=follow, subject=f"Job {namespace}/{job_id}"
+            "fetch_job_logs",
+            job_id=job_id,
+            namespace=namespace,
+            follow=follow,
+            subject=f"Job {namespace}/{job_id}",
         )
 
     def job_summary(self, job: JobInfo | Mapping[str, Any]) -> dict[str, Any]:

@@ -23,8 +23,8 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError
 
@@ -35,6 +35,15 @@ if TYPE_CHECKING:
     CommitOperation = CommitOperationAdd | CommitOperationCopy | CommitOperationDelete
 
 log = logging.getLogger(__name__)
+
+
+class TaskLogger(Protocol):
+    """What the commit engine logs through: a stdlib logger or an operator's ``self.log``."""
+
+    def info(self, msg: Any, /, *args: Any) -> Any: ...
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+
 
 REPO_TYPES = ("model", "dataset", "space")
 #: URL segment of each repo type on the Hub (``/datasets/org/name``) and in ``hf://`` URIs.
@@ -93,7 +102,9 @@ def check_path_in_repo(path: Any, field_name: str = "path_in_repo", *, allow_roo
     if any(s == ".." for s in segments):
         raise ValueError(f"{field_name} {path!r} escapes the repository ('..' is not allowed)")
     if any(s in (".git", ".cache") for s in segments):
-        raise ValueError(f"{field_name} {path!r} points into a '.git' or '.cache' folder, which the Hub refuses")
+        raise ValueError(
+            f"{field_name} {path!r} points into a '.git' or '.cache' folder, which the Hub refuses"
+        )
     if not segments and not allow_root:
         raise ValueError(f"{field_name} must name a file in the repository; got {path!r}")
     return "/".join(segments)
@@ -163,7 +174,7 @@ class ProgressLog:
     total_files: int
     total_bytes: int
     interval: float = 10.0
-    logger: logging.Logger | logging.LoggerAdapter = field(default=log)
+    logger: TaskLogger = field(default=log)
     files: int = 0
     bytes: int = 0
     _started: float = field(default_factory=time.monotonic)
@@ -451,7 +462,7 @@ class RepoHookMixin:
         parent_commit: str | None = None,
         on_head_moved: str = "fail",
         progress_interval: float = 10.0,
-        logger: logging.Logger | logging.LoggerAdapter | None = None,
+        logger: TaskLogger | None = None,
     ) -> CommitOutcome:
         """Apply ``operations`` in one commit, at most once, skipping what the head already has.
 
@@ -466,36 +477,51 @@ class RepoHookMixin:
         logger = logger or log
         branch = revision or "main"
         subject = f"{repo_type} {repo_id}@{branch}"
-        outcome_base = {"repo_id": repo_id, "repo_type": repo_type, "repo_url": self.repo_url(repo_id, repo_type)}
-
         head = self.repo_head(repo_id, repo_type=repo_type, revision=branch)
         rebased = False
         # With create_pr the pull request branches off parent_commit itself: the head may have moved.
         if parent_commit and not create_pr and not head.startswith(parent_commit):
             self._check_rebase(
-                repo_id, operations, repo_type=repo_type, parent=parent_commit, head=head, policy=on_head_moved
+                repo_id,
+                operations,
+                repo_type=repo_type,
+                parent=parent_commit,
+                head=head,
+                policy=on_head_moved,
             )
-            logger.info("Head of %s moved from %s to %s; no operation conflicts: rebasing", subject, parent_commit, head)
+            logger.info(
+                "Head of %s moved from %s to %s; no operation conflicts: rebasing",
+                subject,
+                parent_commit,
+                head,
+            )
             rebased = True
 
         expectations = self._expectations(repo_id, operations, repo_type=repo_type, revision=head)
-        at_head = self.get_paths_info(repo_id, [e.path for e in expectations], repo_type=repo_type, revision=head)
+        at_head = self.get_paths_info(
+            repo_id, [e.path for e in expectations], repo_type=repo_type, revision=head
+        )
         remaining: list[CommitOperation] = []
         remaining_expectations: list[_Expectation] = []
         unchanged = 0
-        for op, expectation in zip(operations, expectations):
+        for op, expectation in zip(operations, expectations, strict=True):
             if expectation.holds(at_head.get(expectation.path)):
                 unchanged += isinstance(op, CommitOperationAdd)
                 continue
             remaining.append(op)
             remaining_expectations.append(expectation)
         added = [op for op in remaining if isinstance(op, CommitOperationAdd)]
-        counts = {
-            "files_added": len(added),
-            "files_deleted": sum(isinstance(op, CommitOperationDelete) for op in remaining),
-            "files_copied": sum(isinstance(op, CommitOperationCopy) for op in remaining),
-            "files_unchanged": unchanged,
-        }
+        planned = CommitOutcome(
+            repo_id=repo_id,
+            repo_type=repo_type,
+            repo_url=self.repo_url(repo_id, repo_type),
+            revision=branch,
+            head_oid=head,
+            files_added=len(added),
+            files_deleted=sum(isinstance(op, CommitOperationDelete) for op in remaining),
+            files_copied=sum(isinstance(op, CommitOperationCopy) for op in remaining),
+            files_unchanged=unchanged,
+        )
         if not remaining:
             logger.info(
                 "Nothing to commit to %s: the head %s already has all %d operation(s); no commit made",
@@ -503,7 +529,7 @@ class RepoHookMixin:
                 head,
                 len(operations),
             )
-            return CommitOutcome(**outcome_base, revision=branch, head_oid=head, **counts)
+            return planned
 
         # Additions a caller already pre-uploaded (the S3 transfer does, batch by batch) are not counted again.
         to_upload = [op for op in added if op._upload_mode is None and not op._is_uploaded]
@@ -539,12 +565,19 @@ class RepoHookMixin:
                 if self._is_stale_parent(exc) and parent_commit and not create_pr:
                     new_head = self.repo_head(repo_id, repo_type=repo_type, revision=branch)
                     self._check_rebase(
-                        repo_id, remaining, repo_type=repo_type, parent=head, head=new_head, policy=on_head_moved
+                        repo_id,
+                        remaining,
+                        repo_type=repo_type,
+                        parent=head,
+                        head=new_head,
+                        policy=on_head_moved,
                     )
                     logger.info("Head of %s moved to %s while committing; rebasing", subject, new_head)
                     head, rebased = new_head, True
                     continue
-                if not is_transient(exc) or attempt == self.commit_attempts:
+                if not is_transient(exc) or create_pr:
+                    # A pull request commit lands on a new refs/pr/N branch that cannot be found back
+                    # reliably: never risk opening a second pull request.
                     raise
                 landed = self._find_landed_commit(
                     repo_id,
@@ -553,7 +586,7 @@ class RepoHookMixin:
                     branch=branch,
                     base=head,
                     commit_message=commit_message,
-                    create_pr=create_pr,
+                    error=exc,
                 )
                 if landed is not None:
                     logger.warning(
@@ -562,17 +595,17 @@ class RepoHookMixin:
                         exc,
                         landed,
                     )
-                    return CommitOutcome(
-                        **outcome_base,
-                        revision=branch,
+                    return replace(
+                        planned,
                         head_oid=landed,
                         commit_oid=landed,
-                        commit_url=f"{self.repo_url(repo_id, repo_type)}/commit/{landed}",
+                        commit_url=f"{planned.repo_url}/commit/{landed}",
                         bytes_uploaded=uploaded,
                         recovered=True,
                         rebased=rebased,
-                        **counts,
                     )
+                if attempt == self.commit_attempts:
+                    raise
                 delay = min(2 ** (attempt - 1), 8)
                 logger.warning(
                     "Commit to %s failed (%s) and did not land; retrying in %ss (attempt %d/%d)",
@@ -585,16 +618,14 @@ class RepoHookMixin:
                 time.sleep(delay)
                 continue
             logger.info("Committed %s to %s", info.oid, subject)
-            return CommitOutcome(
-                **outcome_base,
-                revision=branch,
+            return replace(
+                planned,
                 head_oid=info.oid,
                 commit_oid=info.oid,
                 commit_url=info.commit_url,
                 pr_url=info.pr_url,
                 bytes_uploaded=uploaded,
                 rebased=rebased,
-                **counts,
             )
         raise HfHubConflictError(f"Could not commit to {subject}: the head kept moving")
 
@@ -604,6 +635,7 @@ class RepoHookMixin:
     ) -> list[_Expectation]:
         """One expected head state per operation, computed locally (copies: from the source's metadata)."""
         from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
+        from huggingface_hub.hf_api import RepoFile
 
         copy_sources: dict[tuple[str, str], RepoFile | RepoFolder] = {}
         copies = [op for op in operations if isinstance(op, CommitOperationCopy)]
@@ -630,12 +662,16 @@ class RepoHookMixin:
                 expectations.append(_Expectation(op.path_in_repo.rstrip("/"), "absent"))
             else:
                 source = copy_sources.get((op.src_revision or revision, op.src_path_in_repo))
-                if source is None and op.src_revision is None and _deleted_by(op.src_path_in_repo, operations):
+                if (
+                    source is None
+                    and op.src_revision is None
+                    and _deleted_by(op.src_path_in_repo, operations)
+                ):
                     # A rename (copy + delete of the source) that already landed: the source is gone
                     # from the head, so the destination's presence is all that can be checked.
                     expectations.append(_Expectation(op.path_in_repo, "present"))
                     continue
-                if source is None or not hasattr(source, "size"):
+                if not isinstance(source, RepoFile):
                     raise HfHubError(
                         f"Cannot copy {op.src_path_in_repo!r} of {repo_type} {repo_id}@"
                         f"{op.src_revision or revision}: no such file"
@@ -646,7 +682,7 @@ class RepoHookMixin:
                         "file",
                         size=source.size,
                         sha256=source.lfs.sha256 if source.lfs else None,
-                        git_oid=(lambda blob_id=source.blob_id: blob_id) if not source.lfs else None,
+                        git_oid=_constant(source.blob_id) if not source.lfs else None,
                     )
                 )
         return expectations
@@ -660,29 +696,43 @@ class RepoHookMixin:
         branch: str,
         base: str,
         commit_message: str,
-        create_pr: bool,
+        error: BaseException,
     ) -> str | None:
-        """After an uncertain commit ``POST``: the commit id if it was applied, ``None`` if it was not."""
-        if create_pr:
-            # A PR commit lands on a new refs/pr/N branch, not on the head: look for our open PR's branch.
-            return None
-        head = self.repo_head(repo_id, repo_type=repo_type, revision=branch)
-        if head == base:
-            return None
-        at_head = self.get_paths_info(repo_id, [e.path for e in expectations], repo_type=repo_type, revision=head)
-        if not all(e.holds(at_head.get(e.path)) for e in expectations):
-            return None
-        # Our commit is the oldest one after ``base`` with our title (others may have committed since).
-        commits = self.call(
-            "list_repo_commits", repo_id, repo_type=repo_type, revision=branch, subject=f"{repo_type} {repo_id}"
-        )
-        ours = None
-        for commit in commits:
-            if commit.commit_id == base:
-                break
-            if commit.title == commit_message.strip().splitlines()[0]:
-                ours = commit.commit_id
-        return ours or head
+        """After an uncertain commit ``POST``: the commit id if it was applied, ``None`` if it was not.
+
+        The check is a few reads; they are repeated while the network stays flaky, and if the answer
+        cannot be known the original error is raised: committing again without knowing could duplicate.
+        """
+        for attempt in range(1, self.commit_attempts + 1):
+            try:
+                head = self.repo_head(repo_id, repo_type=repo_type, revision=branch)
+                if head == base:
+                    return None
+                at_head = self.get_paths_info(
+                    repo_id, [e.path for e in expectations], repo_type=repo_type, revision=head
+                )
+                if not all(e.holds(at_head.get(e.path)) for e in expectations):
+                    return None
+                # Ours is the oldest commit after ``base`` with our title (others may have committed since).
+                commits = self.call(
+                    "list_repo_commits",
+                    repo_id,
+                    repo_type=repo_type,
+                    revision=head,
+                    subject=f"{repo_type} {repo_id}",
+                )
+                ours = None
+                for commit in commits:
+                    if commit.commit_id == base:
+                        break
+                    if commit.title == commit_message.strip().splitlines()[0]:
+                        ours = commit.commit_id
+                return ours or head
+            except Exception as check_error:
+                if not is_transient(check_error) or attempt == self.commit_attempts:
+                    raise error from check_error
+                time.sleep(min(2 ** (attempt - 1), 8))
+        raise error
 
     def _check_rebase(
         self,
@@ -721,7 +771,9 @@ class RepoHookMixin:
 
     @staticmethod
     def _is_stale_parent(exc: BaseException) -> bool:
-        status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+        status = getattr(exc, "status_code", None) or getattr(
+            getattr(exc, "response", None), "status_code", None
+        )
         return status == 412
 
 
@@ -729,7 +781,14 @@ def _entry_key(entry: RepoFile | RepoFolder | None) -> tuple[Any, ...] | None:
     if entry is None:
         return None
     lfs = getattr(entry, "lfs", None)
-    return (type(entry).__name__, lfs.sha256 if lfs else getattr(entry, "blob_id", None) or entry.tree_id)
+    return (
+        type(entry).__name__,
+        lfs.sha256 if lfs else getattr(entry, "blob_id", None) or getattr(entry, "tree_id", None),
+    )
+
+
+def _constant(value: str) -> Callable[[], str | None]:
+    return lambda: value
 
 
 def _deleted_by(path: str, operations: Sequence[CommitOperation]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import threading
@@ -14,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, conf
-from airflow.sdk.log import mask_secret
+from airflow.sdk.log import mask_secret, redact
 
 from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.links import HfJobLink
@@ -77,7 +78,9 @@ def duration_seconds(value: Any, field_name: str = "timeout") -> float | None:
         return float(value)
     match = _DURATION_RE.match(str(value).strip()) if isinstance(value, str) else None
     if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"{field_name} must be positive seconds or a duration like '30m', '2h'; got {value!r}")
+        raise ValueError(
+            f"{field_name} must be positive seconds or a duration like '30m', '2h'; got {value!r}"
+        )
     return float(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
@@ -95,7 +98,14 @@ class JobLogFollower:
     :param already_emitted: lines written by an earlier part of this task attempt.
     """
 
-    def __init__(self, hook: HfHubHook, job_id: str, namespace: str, emit: Callable[[str], None], already_emitted: int = 0):
+    def __init__(
+        self,
+        hook: HfHubHook,
+        job_id: str,
+        namespace: str,
+        emit: Callable[[str], None],
+        already_emitted: int = 0,
+    ):
         self._hook = hook
         self._job_id = job_id
         self._namespace = namespace
@@ -191,8 +201,9 @@ class HfRunJobOperator(BaseOperator):
     :param python: Python version for the script (``uv run --python``). (templated)
     :param flavor: hardware flavor, e.g. ``cpu-basic``, ``a10g-small``. (templated)
     :param env: environment variables of the Job. (templated)
-    :param secrets: secret environment variables. They are sent only as the Job's ``secrets``, masked in
-        Airflow's logs, and never templated, rendered, logged or returned.
+    :param secrets: secret environment variables, e.g. ``{"HF_TOKEN": "{{ conn.hf_write.password }}"}``.
+        Sent only as the Job's ``secrets``; each value is masked in Airflow's logs, the rendered field is
+        redacted (its name contains "secret"), and they are never returned. (templated)
     :param timeout: the Job's maximum duration: seconds or ``"30m"``, ``"2h"``... The Hub stops the Job
         past it, and the task cancels the Job and fails once it has waited that long. (templated)
     :param namespace: user or org running the Job; default: the connection's namespace, else the token's user. (templated)
@@ -216,6 +227,8 @@ class HfRunJobOperator(BaseOperator):
         "python",
         "flavor",
         "env",
+        # Safe to template: Airflow redacts every rendered field whose name contains "secret".
+        "secrets",
         "timeout",
         "namespace",
         "labels",
@@ -263,11 +276,14 @@ class HfRunJobOperator(BaseOperator):
         if command is not None and image is None:
             raise ValueError(f"{self.task_id}: image is required with command; got image=None")
         if secrets is not None and not (
-            isinstance(secrets, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in secrets.items())
+            isinstance(secrets, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in secrets.items())
         ):
             raise ValueError(f"{self.task_id}: secrets must be a dict of str to str (values not shown)")
         if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise ValueError(f"{self.task_id}: poll_interval must be a positive number of seconds; got {poll_interval!r}")
+            raise ValueError(
+                f"{self.task_id}: poll_interval must be a positive number of seconds; got {poll_interval!r}"
+            )
         self.image = image
         self.command = command
         self.script = script
@@ -315,11 +331,19 @@ class HfRunJobOperator(BaseOperator):
         for name in ("env", "labels"):
             value = getattr(self, name)
             if value is not None and not (
-                isinstance(value, Mapping) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+                isinstance(value, Mapping)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
             ):
                 raise ValueError(f"{name} must be a dict of str to str; got {value!r}")
+        if self.secrets is not None and not (
+            isinstance(self.secrets, Mapping)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in self.secrets.items())
+        ):
+            raise ValueError("secrets must be a dict of str to str (values not shown)")
         if self.labels and any(key.startswith("airflow-") for key in self.labels):
-            raise ValueError(f"labels starting with 'airflow-' are reserved for the task identity; got {sorted(self.labels)}")
+            raise ValueError(
+                f"labels starting with 'airflow-' are reserved for the task identity; got {sorted(self.labels)}"
+            )
         if self.script is not None and not (isinstance(self.script, str) and self.script.strip()):
             raise ValueError(f"script must be a URL, a .py path or Python source; got {self.script!r}")
         duration_seconds(self.timeout)
@@ -348,12 +372,12 @@ class HfRunJobOperator(BaseOperator):
             "env": dict(self.env) if self.env else None,
             "secrets": self.secrets,
             "flavor": self.flavor,
-            "timeout": self.timeout,
+            "timeout": math.ceil(seconds) if (seconds := duration_seconds(self.timeout)) else None,
             "labels": labels,
             "namespace": namespace,
         }
         if self.script is None:
-            return self.hook.run_job(image=self.image, command=list(self.command or []), **common)
+            return self.hook.run_job(image=str(self.image), command=list(self.command or []), **common)
         if _is_url(self.script):
             return self.hook.run_uv_job(
                 script=self.script,
@@ -422,7 +446,7 @@ class HfRunJobOperator(BaseOperator):
                     namespace=self.job_namespace,
                     hf_conn_id=self.hf_conn_id,
                     poll_interval=self.poll_interval,
-                    end_time=self._deadline(created),
+                    end_time=self._trigger_deadline(context, created),
                     cancel_on_kill=self.cancel_on_kill,
                     log_lines_emitted=0,
                 ),
@@ -434,6 +458,19 @@ class HfRunJobOperator(BaseOperator):
         seconds = duration_seconds(self.timeout)
         return created + seconds if seconds is not None else None
 
+    def _trigger_deadline(self, context: Context, created: float) -> float | None:
+        """When the trigger gives up: at ``timeout``, or just before ``execution_timeout`` ends.
+
+        Airflow failing a deferred task on ``execution_timeout`` does not call any ``on_kill``; the
+        trigger firing a little earlier lets ``execute_complete`` cancel the Job first.
+        """
+        deadlines = [d for d in (self._deadline(created),) if d is not None]
+        started = getattr(context["ti"], "start_date", None)
+        if self.execution_timeout is not None and started is not None:
+            budget = self.execution_timeout.total_seconds()
+            deadlines.append(started.timestamp() + budget - min(30.0, budget * 0.05))
+        return min(deadlines) if deadlines else None
+
     def _follower(self, already_emitted: int = 0) -> JobLogFollower:
         assert self.job_id is not None and self.job_namespace is not None
         emit = self._emit if self.stream_logs else (lambda line: None)
@@ -443,18 +480,26 @@ class HfRunJobOperator(BaseOperator):
         assert self.job_id is not None
         deadline = self._deadline(created)
         follower = self._follower()
-        follower.start()
+        if self.stream_logs:
+            follower.start()
         while summary["stage"] not in TERMINAL_JOB_STAGES:
             now = time.time()
             if deadline is not None and now >= deadline:
                 self._cancel("its timeout passed")
                 follower.finish(wait=2)
                 raise HfHubError(
-                    self._failure_message(summary, list(follower.tail), f"did not finish within timeout={self.timeout!r}; cancelled it")
+                    self._failure_message(
+                        summary,
+                        list(follower.tail),
+                        f"did not finish within timeout={self.timeout!r}; cancelled it",
+                    )
                 )
             pause = self.poll_interval if deadline is None else min(self.poll_interval, deadline - now)
-            # The log stream ends when the Job does: poll at once then rather than after a full interval.
-            follower.stream_ended.wait(max(0.0, pause))
+            if follower.stream_ended.is_set():
+                time.sleep(max(0.0, pause))
+            else:
+                # The log stream ends when the Job does: poll at once then rather than after a full interval.
+                follower.stream_ended.wait(max(0.0, pause))
             summary = {**summary, **self.hook.job_summary(self.hook.get_job(self.job_id, self.job_namespace))}
         follower.finish(wait=5)
         return self._finish(summary, list(follower.tail))
@@ -469,9 +514,14 @@ class HfRunJobOperator(BaseOperator):
         if status in ("timeout", "error"):
             follower.finish(wait=0)
             summary = self.hook.job_summary(self.hook.get_job(self.job_id, self.job_namespace))
-            raise HfHubError(self._failure_message(summary, list(follower.tail), event.get("message") or status))
+            raise HfHubError(
+                self._failure_message(summary, list(follower.tail), event.get("message") or status)
+            )
         follower.finish(wait=0)
-        summary = {**self.hook.job_summary(self.hook.get_job(self.job_id, self.job_namespace)), "reattached": False}
+        summary = {
+            **self.hook.job_summary(self.hook.get_job(self.job_id, self.job_namespace)),
+            "reattached": False,
+        }
         return self._finish(summary, list(follower.tail))
 
     def _cancel(self, why: str) -> None:
@@ -489,7 +539,8 @@ class HfRunJobOperator(BaseOperator):
         message += f": {summary['url']}"
         if lines:
             message += "\nLast log lines:\n" + "\n".join(lines)
-        return message
+        # A Job may print its secrets; exception messages are stored and shown outside the masked log.
+        return str(redact(message))
 
     def _finish(self, summary: dict[str, Any], tail: list[str]) -> Any:
         """The task's return value for a COMPLETED Job; raise for any other terminal stage."""

@@ -8,6 +8,7 @@ See :meth:`airflow_provider_hub.hooks.hub.HfHubHook.commit_exactly_once`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping, Sequence
 from functools import cached_property
@@ -141,7 +142,9 @@ class HfCreateRepoOperator(_HfRepoOperator):
                 subject=f"{repo_type} {repo_id}",
             )
         else:
-            url = self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=self.exist_ok)
+            url = self.hook.create_repo(
+                repo_id, repo_type=repo_type, private=self.private, exist_ok=self.exist_ok
+            )
         repo_url = self.hook.repo_url(repo_id, repo_type)
         HfRepoLink.persist(context, repo_url)
         self.log.info("Repo %s is at %s", repo_id, url)
@@ -237,8 +240,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
         self.private = private
         self.progress_interval = progress_interval
 
-    def _local_files(self) -> tuple[Path, str, dict[str, Path]]:
-        """Validate the inputs and list ``{relative path: absolute path}`` to upload. No network."""
+    def _local_files(self) -> tuple[str, dict[str, Path]]:
+        """Validate the inputs; return the repo folder and ``{relative path: absolute path}`` to upload. No network."""
         from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
 
         if not self.folder_path:
@@ -248,16 +251,23 @@ class HfUploadFolderOperator(_HfRepoOperator):
             raise ValueError(f"folder_path {str(self.folder_path)!r} is not an existing folder")
         prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
         if self.create_pr and self.revision not in (None, "main"):
-            raise ValueError(f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}")
+            raise ValueError(
+                f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}"
+            )
         if not str(self.commit_message or "").strip():
             raise ValueError("commit_message must not be empty")
         ignore = _as_list(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
         allow = _as_list(self.allow_patterns, "allow_patterns") or None
         _as_list(self.delete_patterns, "delete_patterns")
         candidates = {
-            path.relative_to(folder).as_posix(): path.resolve() for path in sorted(folder.rglob("*")) if path.is_file()
+            path.relative_to(folder).as_posix(): path.resolve()
+            for path in sorted(folder.rglob("*"))
+            if path.is_file()
         }
-        files = {rel: candidates[rel] for rel in filter_repo_objects(candidates, allow_patterns=allow, ignore_patterns=ignore)}
+        files = {
+            rel: candidates[rel]
+            for rel in filter_repo_objects(candidates, allow_patterns=allow, ignore_patterns=ignore)
+        }
         if not files:
             raise ValueError(
                 f"folder_path {str(self.folder_path)!r} has no file to upload"
@@ -265,21 +275,29 @@ class HfUploadFolderOperator(_HfRepoOperator):
             )
         for rel in files:
             check_path_in_repo(f"{prefix}/{rel}" if prefix else rel, f"file {rel!r} of folder_path")
-        return folder, prefix, files
+        return prefix, files
 
     def execute(self, context: Context) -> dict[str, Any]:
         from huggingface_hub import CommitOperationAdd, CommitOperationDelete
         from huggingface_hub.utils import filter_repo_objects
 
-        _, prefix, files = self._local_files()
+        prefix, files = self._local_files()
         repo_id, repo_type = self._checked_repo()
 
         hashing = ProgressLog(
-            "Hashing", len(files), sum(p.stat().st_size for p in files.values()), self.progress_interval, self.log
+            "Hashing",
+            len(files),
+            sum(p.stat().st_size for p in files.values()),
+            self.progress_interval,
+            self.log,
         )
         additions: list[CommitOperationAdd] = []
         for rel, path in files.items():
-            additions.append(CommitOperationAdd(path_in_repo=f"{prefix}/{rel}" if prefix else rel, path_or_fileobj=str(path)))
+            additions.append(
+                CommitOperationAdd(
+                    path_in_repo=f"{prefix}/{rel}" if prefix else rel, path_or_fileobj=str(path)
+                )
+            )
             hashing.advance(1, additions[-1].upload_info.size)
         hashing.finish()
 
@@ -289,8 +307,14 @@ class HfUploadFolderOperator(_HfRepoOperator):
         delete_patterns = _as_list(self.delete_patterns, "delete_patterns")
         if delete_patterns:
             added = {op.path_in_repo for op in additions}
-            remote = self.hook.list_repo_files(repo_id, repo_type=repo_type, revision=None if self.create_pr else self.revision)
-            under = {p[len(prefix) + 1 :] if prefix else p: p for p in remote if not prefix or p.startswith(prefix + "/")}
+            remote = self.hook.list_repo_files(
+                repo_id, repo_type=repo_type, revision=None if self.create_pr else self.revision
+            )
+            under = {
+                p[len(prefix) + 1 :] if prefix else p: p
+                for p in remote
+                if not prefix or p.startswith(prefix + "/")
+            }
             deletions = [
                 CommitOperationDelete(path_in_repo=under[rel], is_folder=False)
                 for rel in filter_repo_objects(under, allow_patterns=delete_patterns)
@@ -331,6 +355,14 @@ def parse_operations(
     """
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
 
+    if isinstance(operations, str):
+        # A template renders to a string unless the DAG sets render_template_as_native_obj=True.
+        try:
+            operations = json.loads(operations)
+        except ValueError:
+            raise ValueError(
+                f"operations must be a list of dicts (or its JSON); got {operations!r:.200}"
+            ) from None
     if not isinstance(operations, (list, tuple)) or not operations:
         raise ValueError(f"operations must be a non-empty list of dicts; got {operations!r:.200}")
     root = os.path.realpath(local_root) if local_root else None
@@ -359,7 +391,9 @@ def parse_operations(
             item["is_folder"] = str(raw).endswith("/") if is_folder == "auto" else is_folder
         elif kind == "copy":
             item["path_in_repo"] = check_path_in_repo(entry["path_in_repo"], f"{where}.path_in_repo")
-            item["src_path_in_repo"] = check_path_in_repo(entry["src_path_in_repo"], f"{where}.src_path_in_repo")
+            item["src_path_in_repo"] = check_path_in_repo(
+                entry["src_path_in_repo"], f"{where}.src_path_in_repo"
+            )
             src_revision = entry.get("src_revision")
             if src_revision is not None and (not isinstance(src_revision, str) or not src_revision.strip()):
                 raise ValueError(f"{where}.src_revision must be a non-empty string; got {src_revision!r}")
@@ -571,7 +605,10 @@ class HfCreateTagOperator(_HfRepoOperator):
                 created = True
             except Exception as exc:
                 # 409: created meanwhile (by a concurrent run or a retried request that did land).
-                if getattr(exc, "status_code", None) != 409 and getattr(getattr(exc, "response", None), "status_code", None) != 409:
+                if (
+                    getattr(exc, "status_code", None) != 409
+                    and getattr(getattr(exc, "response", None), "status_code", None) != 409
+                ):
                     raise
                 existing = self.hook.tag_target(repo_id, tag, repo_type=repo_type)
         if not created:

@@ -73,7 +73,9 @@ class HfJobSensor(BaseSensorOperator):
         targets = [str(stage).upper() for stage in stages]
         unknown = [stage for stage in targets if stage not in _STAGES]
         if not targets or unknown:
-            raise ValueError(f"target_stages must be a non-empty list of {', '.join(_STAGES)}; got {self.target_stages!r}")
+            raise ValueError(
+                f"target_stages must be a non-empty list of {', '.join(_STAGES)}; got {self.target_stages!r}"
+            )
         if not isinstance(self.job_id, str) or not self.job_id.strip():
             raise ValueError(f"job_id must be a non-empty string; got {self.job_id!r}")
         return targets
@@ -100,12 +102,13 @@ class HfJobSensor(BaseSensorOperator):
         if not self.deferrable:
             return super().execute(context)
         first = self.poke(context)
+        summary: dict[str, Any] = first.xcom_value or {}
         if first.is_done:
-            return first.xcom_value
+            return summary
         self.defer(
             trigger=HfJobTrigger(
                 job_id=self.job_id,
-                namespace=first.xcom_value["namespace"],
+                namespace=summary["namespace"],
                 hf_conn_id=self.hf_conn_id,
                 poll_interval=self.poke_interval,
                 target_stages=self._targets(),

@@ -77,7 +77,14 @@ class HfRepoFileSensor(BaseSensorOperator):
         repo_id, repo_type, path = self._target()
         HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
         found = find_file(self.hook, repo_id, path, repo_type, self.revision)
-        self.log.info("%s in %s %s@%s: %s", path, repo_type, repo_id, self.revision or "main", "found" if found else "not yet")
+        self.log.info(
+            "%s in %s %s@%s: %s",
+            path,
+            repo_type,
+            repo_id,
+            self.revision or "main",
+            "found" if found else "not yet",
+        )
         return PokeReturnValue(is_done=found is not None, xcom_value=found)
 
     def execute(self, context: Context) -> Any:
@@ -100,7 +107,9 @@ class HfRepoFileSensor(BaseSensorOperator):
             ),
             method_name="execute_complete",
             # A backstop beyond the trigger's own deadline, which yields a clean "timeout" event first.
-            timeout=timedelta(seconds=timeout + float(self.poke_interval) + 60) if timeout is not None else None,
+            timeout=timedelta(seconds=timeout + float(self.poke_interval) + 60)
+            if timeout is not None
+            else None,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:

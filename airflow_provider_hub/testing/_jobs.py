@@ -20,6 +20,7 @@ response's ``Date`` header (set by the middleware), which the client uses to cut
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -73,7 +74,13 @@ HARDWARE: list[dict[str, Any]] = [
         "prettyName": "Nvidia T4 - small",
         "cpu": "4 vCPU",
         "ram": "15 GB",
-        "accelerator": {"type": "gpu", "model": "T4", "quantity": "1", "vram": "16 GB", "manufacturer": "Nvidia"},
+        "accelerator": {
+            "type": "gpu",
+            "model": "T4",
+            "quantity": "1",
+            "vram": "16 GB",
+            "manufacturer": "Nvidia",
+        },
         "unitCostMicroUSD": 6667,
         "unitCostUSD": 0.006667,
         "unitLabel": "minute",
@@ -83,7 +90,13 @@ HARDWARE: list[dict[str, Any]] = [
         "prettyName": "Nvidia A10G - small",
         "cpu": "4 vCPU",
         "ram": "15 GB",
-        "accelerator": {"type": "gpu", "model": "A10G", "quantity": "1", "vram": "24 GB", "manufacturer": "Nvidia"},
+        "accelerator": {
+            "type": "gpu",
+            "model": "A10G",
+            "quantity": "1",
+            "vram": "24 GB",
+            "manufacturer": "Nvidia",
+        },
         "unitCostMicroUSD": 16667,
         "unitCostUSD": 0.016667,
         "unitLabel": "minute",
@@ -93,7 +106,13 @@ HARDWARE: list[dict[str, Any]] = [
         "prettyName": "Nvidia A100 - large",
         "cpu": "12 vCPU",
         "ram": "142 GB",
-        "accelerator": {"type": "gpu", "model": "A100", "quantity": "1", "vram": "80 GB", "manufacturer": "Nvidia"},
+        "accelerator": {
+            "type": "gpu",
+            "model": "A100",
+            "quantity": "1",
+            "vram": "80 GB",
+            "manufacturer": "Nvidia",
+        },
         "unitCostMicroUSD": 41667,
         "unitCostUSD": 0.041667,
         "unitLabel": "minute",
@@ -130,7 +149,9 @@ FLAVORS = frozenset(
 def _iso(ts: float | None) -> str | None:
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return (
+        datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    )
 
 
 def parse_timeout(value: Any) -> float | None:
@@ -161,7 +182,9 @@ class JobPlan:
         if self.stages[-1] not in TERMINAL_STAGES and len(self.durations) >= len(self.stages):
             raise ValueError("the last stage of a plan that never ends must have no duration")
         if len(self.durations) < len(self.stages) - 1:
-            raise ValueError(f"durations needs one value per stage but the last: {len(self.stages) - 1} expected")
+            raise ValueError(
+                f"durations needs one value per stage but the last: {len(self.stages) - 1} expected"
+            )
 
 
 @dataclass
@@ -175,7 +198,6 @@ class Job:
     plan: JobPlan | None  # None in subprocess mode
     timeout: float | None
     canceled_at: float | None = None
-    deleted: bool = False
     # subprocess mode
     process: subprocess.Popen[bytes] | None = None
     lines: list[tuple[float, str]] = field(default_factory=list)
@@ -232,14 +254,13 @@ class Job:
             result = (stage, self.started, self.finished, self.exit_message)
         else:
             result = self._simulated(now)
-            stage, started, finished, message = result
-            if stage not in TERMINAL_STAGES and self.timeout is not None and started is not None:
-                if now >= started + self.timeout:
-                    result = ("ERROR", started, started + self.timeout, "Job timeout exceeded")
+            stage, started, _, _ = result
+            timed_out = self.timeout is not None and started is not None and now >= started + self.timeout
+            if stage not in TERMINAL_STAGES and timed_out:
+                assert started is not None and self.timeout is not None
+                result = ("ERROR", started, started + self.timeout, "Job timeout exceeded")
             if self.canceled_at is not None and (result[2] is None or result[2] > self.canceled_at):
                 result = ("CANCELED", result[1], self.canceled_at, "Job canceled by user")
-        if self.deleted:
-            result = ("DELETED", result[1], result[2] or now, result[3])
         return result
 
     def log_lines(self, now: float) -> list[tuple[float, str]]:
@@ -252,7 +273,9 @@ class Job:
         start, end = window
         planned = [(start, f"===== Job started at {_iso(start)} =====")]
         count = len(self.plan.logs)
-        planned += [(start + (end - start) * (i + 1) / (count + 1), line) for i, line in enumerate(self.plan.logs)]
+        planned += [
+            (start + (end - start) * (i + 1) / (count + 1), line) for i, line in enumerate(self.plan.logs)
+        ]
         _, _, finished, _ = self.status(now)
         cutoff = min(now, finished) if finished is not None else now
         return [(ts, line) for ts, line in planned if ts <= cutoff]
@@ -277,7 +300,11 @@ class Job:
             "flavor": spec.get("flavor") or "cpu-basic",
             "labels": spec.get("labels") or {},
             "volumes": spec.get("volumes"),
-            "owner": {"id": f"{self.owner_type[0]}-{self.namespace}", "name": self.namespace, "type": self.owner_type},
+            "owner": {
+                "id": f"{self.owner_type[0]}-{self.namespace}",
+                "name": self.namespace,
+                "type": self.owner_type,
+            },
             "initiator": {"type": "user", "id": f"u-{self.initiator}", "name": self.initiator},
             "status": {"stage": stage, "message": message},
             "durations": {
@@ -304,7 +331,11 @@ class ScheduledJob:
         return {
             "id": self.id,
             "createdAt": _iso(self.created),
-            "owner": {"id": f"{self.owner_type[0]}-{self.namespace}", "name": self.namespace, "type": self.owner_type},
+            "owner": {
+                "id": f"{self.owner_type[0]}-{self.namespace}",
+                "name": self.namespace,
+                "type": self.owner_type,
+            },
             "jobSpec": {**self.spec, "secrets": {key: "******" for key in (self.spec.get("secrets") or {})}},
             "schedule": self.schedule,
             "suspend": self.suspend,
@@ -445,7 +476,9 @@ class JobStore:
             return
         with self.hub.lock:
             job.process, job.started = process, started
-        threading.Thread(target=self._pump, args=(job, process), name=f"hub-job-{job.id}", daemon=True).start()
+        threading.Thread(
+            target=self._pump, args=(job, process), name=f"hub-job-{job.id}", daemon=True
+        ).start()
         if job.timeout is not None:
             timer = threading.Timer(job.timeout, self._time_out, args=(job,))
             timer.daemon = True
@@ -525,10 +558,8 @@ def local_argv(command: list[str]) -> list[str]:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def attach(hub: HubState) -> None:
@@ -549,7 +580,11 @@ def _check_namespace(hub: HubState, request: Request, namespace: str, *, write: 
     principal = hub.require_principal(request)
     if not hub.namespace_exists(namespace):
         raise HubError(404, f"Namespace {namespace} not found")
-    allowed = hub.can_write_namespace(principal, namespace) if write else hub.can_read_namespace(principal, namespace)
+    allowed = (
+        hub.can_write_namespace(principal, namespace)
+        if write
+        else hub.can_read_namespace(principal, namespace)
+    )
     if not allowed:
         verb = "run or change" if write else "see"
         raise HubError(403, f"You don't have the rights to {verb} Jobs in namespace {namespace}")
@@ -594,7 +629,9 @@ async def list_jobs(namespace: str, request: Request) -> JSONResponse:
         row
         for row in rows
         if (not stages or row["status"]["stage"] in stages)
-        and all(key in row["labels"] and (value is None or row["labels"][key] == value) for key, value in wanted)
+        and all(
+            key in row["labels"] and (value is None or row["labels"][key] == value) for key, value in wanted
+        )
     ]
     cursor = int(request.query_params.get("cursor") or 0)
     limit = int(request.query_params.get("limit") or PAGE_SIZE)
@@ -749,7 +786,8 @@ async def list_scheduled_jobs(namespace: str, request: Request) -> list[dict[str
         row
         for row in rows
         if all(
-            key in (row["jobSpec"].get("labels") or {}) and (not sep or row["jobSpec"]["labels"][key] == value)
+            key in (row["jobSpec"].get("labels") or {})
+            and (not sep or row["jobSpec"]["labels"][key] == value)
             for key, sep, value in wanted
         )
     ]
@@ -772,7 +810,9 @@ async def delete_scheduled_job(namespace: str, scheduled_id: str, request: Reque
 
 
 @router.post("/api/scheduled-jobs/{namespace}/{scheduled_id}/{action}")
-async def scheduled_job_action(namespace: str, scheduled_id: str, action: str, request: Request) -> dict[str, Any]:
+async def scheduled_job_action(
+    namespace: str, scheduled_id: str, action: str, request: Request
+) -> dict[str, Any]:
     hub, store = _store(request)
     principal = _check_namespace(hub, request, namespace, write=True)
     scheduled = store.get_scheduled(namespace, scheduled_id)
@@ -806,4 +846,3 @@ async def update_scheduled_job_labels(namespace: str, scheduled_id: str, request
     with hub.lock:
         scheduled.spec["labels"] = dict(labels)
     return scheduled.to_json()
-

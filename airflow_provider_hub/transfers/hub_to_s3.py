@@ -32,7 +32,7 @@ class HfHubToS3Operator(BaseOperator):
             task_id="mirror",
             repo_id="acme/reviews",
             repo_type="dataset",
-            revision="{{ triggering_asset_events.values() | first | first | attr('extra') | item('revision') }}",
+            revision="{{ (triggering_asset_events.values() | first | last).extra['revision'] }}",
             allow_patterns=["data/*.parquet"],
             s3_bucket="mirror",
             s3_prefix="hf/reviews",
@@ -128,7 +128,9 @@ class HfHubToS3Operator(BaseOperator):
             )
         HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
         prefix = (self.s3_prefix or "").strip("/")
-        progress = ProgressLog("Copying to S3", len(files), sum(f.size for f in files), self.progress_interval, self.log)
+        progress = ProgressLog(
+            "Copying to S3", len(files), sum(f.size for f in files), self.progress_interval, self.log
+        )
         with tempfile.TemporaryDirectory(prefix="hf_to_s3_") as workdir:
             for repo_file in files:
                 local = self.hook.call(

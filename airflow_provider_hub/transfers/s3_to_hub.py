@@ -163,7 +163,9 @@ class S3ToHfHubOperator(BaseOperator):
             for key in self.s3_keys:
                 yield key, int(client.head_object(Bucket=self.s3_bucket, Key=key)["ContentLength"])
             return
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.s3_bucket, Prefix=self.s3_prefix):
+        for page in client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.s3_bucket, Prefix=self.s3_prefix
+        ):
             for item in page.get("Contents", []):
                 if not item["Key"].endswith("/"):
                     yield item["Key"], int(item["Size"])
@@ -216,7 +218,7 @@ class S3ToHfHubOperator(BaseOperator):
                 batch.clear()
                 return freed
 
-            for index, ((key, size), path) in enumerate(zip(objects, paths)):
+            for index, ((key, size), path) in enumerate(zip(objects, paths, strict=True)):
                 if disk_used + size > self.max_disk_bytes and batch:
                     disk_used -= flush()
                 if disk_used + size > self.max_disk_bytes:

@@ -21,7 +21,8 @@ class HfJobTrigger(BaseTrigger):
     The event payload is ``{"status": "success" | "failed" | "timeout" | "error", "job_id", "namespace",
     "stage", "message", "log_lines_emitted"}``: ``success`` when the stage is a target,
     ``failed`` when the Job ended in another terminal stage, ``timeout`` past ``end_time`` (epoch
-    seconds), ``error`` after :data:`MAX_CONSECUTIVE_ERRORS` failed reads in a row.
+    seconds), ``error`` when the Job is not found or after :data:`MAX_CONSECUTIVE_ERRORS` failed reads in a row
+    (each read is already retried by :class:`~airflow_provider_hub.hooks.hub.HfHubAsyncHook`).
 
     On Airflow 3.3+ the triggerer calls :meth:`on_kill` when a user marks the deferred task failed or
     clears it; with ``cancel_on_kill`` the Job is cancelled then. Airflow 3.2 never calls it.
@@ -78,21 +79,6 @@ class HfJobTrigger(BaseTrigger):
             },
         )
 
-    async def _read_job(self) -> dict[str, Any]:
-        """The Job as the Hub's raw JSON, through the async hook when it offers ``get_job``."""
-        from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
-
-        async_hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
-        if hasattr(async_hook, "get_job"):
-            return await async_hook.get_job(self.job_id, namespace=self.namespace)
-        sync_hook = HfHubHook(hf_conn_id=self.hf_conn_id)
-        job = await asyncio.to_thread(sync_hook.get_job, self.job_id, self.namespace)
-        return {
-            "id": job.id,
-            "owner": {"name": job.owner.name},
-            "status": {"stage": getattr(job.status.stage, "value", job.status.stage), "message": job.status.message},
-        }
-
     def _event(self, status: str, raw: dict[str, Any] | None, message: str | None) -> TriggerEvent:
         state = (raw or {}).get("status") or {}
         return TriggerEvent(
@@ -107,15 +93,24 @@ class HfJobTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        from airflow_provider_hub.exceptions import HfHubNotFoundError
+        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
+
+        hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
         errors = 0
         raw: dict[str, Any] | None = None
         while True:
             try:
-                raw = await self._read_job()
+                raw = await hook.get_job(self.job_id, namespace=self.namespace)
                 errors = 0
-            except Exception as exc:
+            except HfHubNotFoundError as exc:
+                yield self._event("error", raw, str(exc))
+                return
+            except Exception as exc:  # the hook already retried transient failures
                 errors += 1
-                self.log.warning("Reading Job %s/%s failed (%d in a row): %s", self.namespace, self.job_id, errors, exc)
+                self.log.warning(
+                    "Reading Job %s/%s failed (%d in a row): %s", self.namespace, self.job_id, errors, exc
+                )
                 if errors >= MAX_CONSECUTIVE_ERRORS:
                     yield self._event("error", raw, f"Could not read the Job's status: {exc}")
                     return

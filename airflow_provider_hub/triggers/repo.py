@@ -25,7 +25,9 @@ def file_info(entry: Any, revision: str | None) -> dict[str, Any]:
     }
 
 
-def find_file(hook: Any, repo_id: str, path_in_repo: str, repo_type: str, revision: str | None) -> dict | None:
+def find_file(
+    hook: Any, repo_id: str, path_in_repo: str, repo_type: str, revision: str | None
+) -> dict | None:
     """The file's info if ``path_in_repo`` is a file of the repo at ``revision``; ``None`` when it is not
     there yet, including when the repo or the revision does not exist yet."""
     from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
@@ -105,7 +107,9 @@ class HfRepoFileTrigger(BaseTrigger):
                 errors = 0
             except Exception as exc:
                 errors += 1
-                self.log.warning("Polling %s failed (%d/%d): %s", subject, errors, MAX_CONSECUTIVE_ERRORS, exc)
+                self.log.warning(
+                    "Polling %s failed (%d/%d): %s", subject, errors, MAX_CONSECUTIVE_ERRORS, exc
+                )
                 if errors >= MAX_CONSECUTIVE_ERRORS:
                     yield TriggerEvent({"status": "error", "message": f"Polling {subject} failed: {exc}"})
                     return

@@ -8,7 +8,12 @@ import pendulum
 import pytest
 from airflow.sdk import DAG, task
 
-from airflow_provider_hub.decorators.hf_job import RESULT_MARKER, _HfJobDecoratedOperator, hf_job_task, job_script
+from airflow_provider_hub.decorators.hf_job import (
+    RESULT_MARKER,
+    _HfJobDecoratedOperator,
+    hf_job_task,
+    job_script,
+)
 from airflow_provider_hub.testing import HubEmulator
 from airflow_provider_hub.testing._client import emulated_client
 from tests.helpers import task_states, xcom_value
@@ -69,7 +74,9 @@ def test_exception_in_the_job_fails_the_task_with_the_remote_traceback(subproces
         return a / b
 
     op = _HfJobDecoratedOperator(task_id="divide", python_callable=divide, op_args=[1, 0], poll_interval=0.2)
-    with pytest.raises(Exception, match=r"(?s)divide raised in Hub Job .*ZeroDivisionError: division by zero"):
+    with pytest.raises(
+        Exception, match=r"(?s)divide raised in Hub Job .*ZeroDivisionError: division by zero"
+    ):
         op.execute({"ti": _TaskInstance()})
 
 
@@ -98,3 +105,21 @@ class _TaskInstance:
 
     def xcom_push(self, key: str, value: object) -> None:
         pass
+
+
+def test_mapped_tasks_each_run_their_own_job(subprocess_hub, run_dag):
+    with DAG(dag_id="hf_job_decorator_mapped", schedule=None, start_date=START) as dag:
+
+        @task.hf_job(poll_interval=0.2)
+        def square(value: int) -> int:
+            return value * value
+
+        @task
+        def collect(values: list[int]) -> list[int]:
+            return sorted(values)
+
+        collect(square.expand(value=[2, 3, 4]))
+
+    dag_run = run_dag(dag)
+    assert xcom_value(dag_run, "collect") == [4, 9, 16]
+    assert subprocess_hub.request_count("/api/jobs/alice", method="POST") == 3

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
 import pytest
@@ -65,7 +68,12 @@ def test_completed_job_succeeds_and_returns_its_outcome(hub_connection, run_dag)
     hub_connection.set_job_plan(durations=(0.1, 0.3), logs=("loading", "training", "done"))
     with _dag("jobs_success") as dag:
         HfRunJobOperator(
-            task_id="run", image="python:3.12", command=["python", "train.py"], labels={"team": "ml"}, poll_interval=0.2
+            task_id="run",
+            image="python:3.12",
+            command=["python", "train.py"],
+            labels={"team": "ml"},
+            timeout="5m",
+            poll_interval=0.2,
         )
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"run": "success"}
@@ -77,6 +85,7 @@ def test_completed_job_succeeds_and_returns_its_outcome(hub_connection, run_dag)
     assert job.labels["team"] == "ml"
     assert job.labels["airflow-dag"] == "jobs_success" and job.labels["airflow-task"] == "run"
     assert job.labels[TI_LABEL] == result["labels"][TI_LABEL]
+    assert hub_connection.state.jobs.jobs[job.id].spec["timeoutSeconds"] == 300
 
 
 @pytest.mark.parametrize("stage", ["ERROR", "CANCELED", "DELETED"])
@@ -115,7 +124,9 @@ def test_logs_stream_live_in_order_without_duplicates(hub_connection, task_log_l
 
 def test_timeout_cancels_the_job_and_fails(hub_connection):
     hub_connection.set_job_plan(durations=(0.1, 30.0), logs=("slow",))
-    op = HfRunJobOperator(task_id="run", image="python:3.12", command=["sleep", "30"], timeout=1, poll_interval=0.2)
+    op = HfRunJobOperator(
+        task_id="run", image="python:3.12", command=["sleep", "30"], timeout=1, poll_interval=0.2
+    )
     ti = _TaskInstance()
     started = time.monotonic()
     with pytest.raises(HfHubError, match="did not finish within timeout=1"):
@@ -143,18 +154,27 @@ def test_execution_timeout_cancels_the_job(hub_connection, run_dag):
 
 def test_on_kill_cancels_the_running_job(hub_connection):
     hub_connection.set_job_plan(durations=(0.1, 30.0))
-    op = HfRunJobOperator(task_id="run", image="python:3.12", command=["sleep", "30"], wait_for_completion=False)
+    op = HfRunJobOperator(
+        task_id="run", image="python:3.12", command=["sleep", "30"], wait_for_completion=False
+    )
     result = op.execute({"ti": _TaskInstance()})
     assert result["stage"] == "SCHEDULING"
     op.on_kill()
-    assert _api(hub_connection).inspect_job(job_id=result["job_id"], namespace="alice").status.stage == "CANCELED"
+    assert (
+        _api(hub_connection).inspect_job(job_id=result["job_id"], namespace="alice").status.stage
+        == "CANCELED"
+    )
 
 
 def test_deferrable_run_resumes_with_logs_and_outcome(hub_connection, run_dag):
     hub_connection.set_job_plan(durations=(0.1, 0.4), logs=("epoch 1", "epoch 2"))
     with _dag("jobs_deferrable") as dag:
         HfRunJobOperator(
-            task_id="run", image="python:3.12", command=["python", "train.py"], deferrable=True, poll_interval=0.2
+            task_id="run",
+            image="python:3.12",
+            command=["python", "train.py"],
+            deferrable=True,
+            poll_interval=0.2,
         )
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"run": "success"}
@@ -178,30 +198,52 @@ def test_deferrable_failure_and_timeout_events(hub_connection):
     event = {"status": "timeout", "job_id": started["job_id"], "namespace": "alice", "stage": "RUNNING"}
     with pytest.raises(HfHubError, match="Timed out"):
         op.execute_complete({"ti": _TaskInstance()}, {**event, "message": "Timed out waiting for the Job"})
-    assert _api(hub_connection).inspect_job(job_id=started["job_id"], namespace="alice").status.stage == "CANCELED"
+    assert (
+        _api(hub_connection).inspect_job(job_id=started["job_id"], namespace="alice").status.stage
+        == "CANCELED"
+    )
 
 
-def test_reattach_after_worker_crash_starts_no_second_job(hub_connection, tmp_path):
-    """Try 1 starts the Job and its worker dies; try 2 waits on the same Job: one Job in all."""
-    hub_connection.set_job_plan(durations=(0.1, 1.5), logs=("working",))
-    crashed = _TaskInstance(try_number=1)
-    first = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.2)
-    # The worker dies right after the Job started: run_job returns, the wait never happens.
-    first.wait_for_completion = False
-    first.execute({"ti": crashed})
-    runs_before = hub_connection.request_count("/api/jobs/alice", method="POST")
-    assert runs_before == 1
+_CRASHING_WORKER = """
+import sys
+from airflow_provider_hub.operators.jobs import HfRunJobOperator
+from tests.unit.test_jobs_operator import _TaskInstance
 
-    retry = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.2)
+op = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.1)
+op.execute({"ti": _TaskInstance(try_number=1)})
+"""
+
+
+def test_reattach_after_worker_crash_starts_no_second_job(hub_connection):
+    """Try 1 starts the Job and its worker process is killed; try 2 waits on the same Job: one Job in all."""
+    hub_connection.set_job_plan(durations=(0.1, 2.0), logs=("working",))
+    worker = subprocess.Popen([sys.executable, "-c", _CRASHING_WORKER], cwd=Path(__file__).parents[2])
+    try:
+        deadline = time.monotonic() + 60
+        while not list(_api(hub_connection).list_jobs(namespace="alice", status="RUNNING")):
+            assert worker.poll() is None and time.monotonic() < deadline, "the worker never started its Job"
+            time.sleep(0.1)
+    finally:
+        worker.kill()  # the crash: no on_kill, no cleanup
+        worker.wait()
+    (started,) = list(_api(hub_connection).list_jobs(namespace="alice"))
+    assert started.status.stage == "RUNNING"
+    assert hub_connection.request_count("/api/jobs/alice", method="POST") == 1
+
+    retry = HfRunJobOperator(
+        task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.2
+    )
     result = retry.execute({"ti": _TaskInstance(try_number=2)})
-    assert result["reattached"] is True and result["job_id"] == first.job_id
+    assert result["reattached"] is True and result["job_id"] == started.id
     assert result["stage"] == "COMPLETED"
     assert hub_connection.request_count("/api/jobs/alice", method="POST") == 1
     assert len(list(_api(hub_connection).list_jobs(namespace="alice"))) == 1
 
     # Try 3 of a task whose Job completed returns it again without running anything.
-    again = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.2)
-    assert again.execute({"ti": _TaskInstance(try_number=3)})["job_id"] == first.job_id
+    again = HfRunJobOperator(
+        task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.2
+    )
+    assert again.execute({"ti": _TaskInstance(try_number=3)})["job_id"] == started.id
     assert hub_connection.request_count("/api/jobs/alice", method="POST") == 1
 
 
@@ -217,16 +259,20 @@ def test_retry_after_failed_job_starts_a_new_one(hub_connection):
     assert hub_connection.request_count("/api/jobs/alice", method="POST") == 2
 
 
-def test_secrets_reach_the_job_only_as_secrets(hub_connection, run_dag, capsys, caplog):
+def test_secrets_reach_the_job_only_as_secrets(hub_connection, run_dag, capsys, caplog, monkeypatch):
     secret = "hf_job_secret_value_8731"
-    hub_connection.set_job_plan(stages=("SCHEDULING", "RUNNING", "ERROR"), durations=(0.1, 0.2), logs=("x",))
+    monkeypatch.setenv("AIRFLOW_CONN_JOB_SECRET", json.dumps({"conn_type": "generic", "password": secret}))
+    # The Job prints its secret, then fails: the line must be masked in the task log and the error.
+    hub_connection.set_job_plan(
+        stages=("SCHEDULING", "RUNNING", "ERROR"), durations=(0.1, 0.2), logs=(f"using key {secret}",)
+    )
     with _dag("jobs_secrets") as dag:
         HfRunJobOperator(
             task_id="run",
             image="python:3.12",
             command=["python", "x.py"],
             env={"PLAIN": "1"},
-            secrets={"API_KEY": secret},
+            secrets={"API_KEY": "{{ conn.job_secret.password }}"},
             poll_interval=0.1,
             retries=0,
         )
@@ -237,26 +283,65 @@ def test_secrets_reach_the_job_only_as_secrets(hub_connection, run_dag, capsys, 
     assert job.secrets == {"API_KEY": "******"} and job.environment == {"PLAIN": "1"}
     assert hub_connection.state.jobs.jobs[job.id].spec["secrets"] == {"API_KEY": secret}
     captured = capsys.readouterr()
-    assert secret not in captured.out + captured.err + caplog.text
+    console = captured.out + captured.err + caplog.text
+    # dag.test() prints task logs to the console unmasked (Airflow masks in the supervised task log
+    # path): check that the operator registered the secret with the masker that path applies.
+    from airflow.sdk.log import redact
+
+    assert f"using key {secret}" in console
+    masked_log = str(redact(console))
+    assert "using key ***" in masked_log and secret not in masked_log
     from airflow import settings
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
     from airflow.models.xcom import XComModel
 
     with settings.Session() as session:
-        xcoms = [json.dumps(XComModel.deserialize_value(x), default=str) for x in session.query(XComModel).all()]
-        rendered = [json.dumps(r.rendered_fields, default=str) for r in session.query(RenderedTaskInstanceFields).all()]
+        xcoms = [
+            json.dumps(XComModel.deserialize_value(x), default=str)
+            for x in session.query(XComModel).filter(XComModel.dag_id == "jobs_secrets")
+        ]
+        rendered = [
+            json.dumps(r.rendered_fields, default=str)
+            for r in session.query(RenderedTaskInstanceFields).filter(
+                RenderedTaskInstanceFields.dag_id == "jobs_secrets"
+            )
+        ]
     assert xcoms and not any(secret in x for x in xcoms)
+    assert rendered and '"secrets": "***"' in rendered[0] or '"API_KEY": "***"' in rendered[0]
     assert not any(secret in r for r in rendered)
+
+    # The exception message quotes the Job's last log lines: masked too.
+    op = HfRunJobOperator(
+        task_id="direct", image="i", command=["x"], secrets={"K": secret}, poll_interval=0.1
+    )
+    with pytest.raises(HfHubError) as raised:
+        op.execute({"ti": _TaskInstance()})
+    assert "using key ***" in str(raised.value) and secret not in str(raised.value)
 
 
 def test_inline_script_runs_without_upload_and_size_is_limited(hub_connection):
     hub_connection.set_job_plan(durations=(0.0, 0.1))
     op = HfRunJobOperator(
-        task_id="s", script="import sys\nprint(sys.argv[1:])", script_args=["1"], dependencies=["numpy"], python="3.12"
+        task_id="s",
+        script="import sys\nprint(sys.argv[1:])",
+        script_args=["1"],
+        dependencies=["numpy"],
+        python="3.12",
     )
     result = op.execute({"ti": _TaskInstance()})
     job = _api(hub_connection).inspect_job(job_id=result["job_id"], namespace="alice")
-    assert job.command == ["uv", "run", "--with", "numpy", "--python", "3.12", "python", "-c", "import sys\nprint(sys.argv[1:])", "1"]
+    assert job.command == [
+        "uv",
+        "run",
+        "--with",
+        "numpy",
+        "--python",
+        "3.12",
+        "python",
+        "-c",
+        "import sys\nprint(sys.argv[1:])",
+        "1",
+    ]
     assert job.docker_image.startswith("ghcr.io/astral-sh/uv")
     assert hub_connection.request_count("/api/buckets/*") == 0
 
@@ -295,3 +380,36 @@ def test_label_values_are_safe_and_distinct():
     assert label_value(long_run + "y") != safe
     labels = task_instance_labels(_TaskInstance(run_id=long_run))
     assert labels["airflow-run"] == safe and len(labels[TI_LABEL]) == 32
+
+
+@pytest.mark.parametrize("limit", [{"timeout": 1}, {"execution_timeout": timedelta(seconds=3)}])
+def test_deferrable_timeout_cancels_the_job(hub_connection, run_dag, limit):
+    hub_connection.set_job_plan(durations=(0.1, 30.0))
+    dag_id = f"jobs_deferrable_{next(iter(limit))}"
+    with _dag(dag_id) as dag:
+        HfRunJobOperator(
+            task_id="run",
+            image="i",
+            command=["sleep"],
+            deferrable=True,
+            poll_interval=0.2,
+            retries=0,
+            **limit,
+        )
+    started = time.monotonic()
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"run": "failed"}
+    assert time.monotonic() - started < 20
+    (job,) = list(_api(hub_connection).list_jobs(namespace="alice"))
+    assert job.status.stage == "CANCELED"
+
+
+def test_without_log_streaming_the_failure_still_quotes_the_log(hub_connection, task_log_lines):
+    hub_connection.set_job_plan(
+        stages=("SCHEDULING", "RUNNING", "ERROR"), durations=(0.0, 0.2), logs=("oops",)
+    )
+    op = HfRunJobOperator(task_id="run", image="i", command=["x"], stream_logs=False, poll_interval=0.1)
+    with pytest.raises(HfHubError, match="(?s)ended in stage ERROR.*oops"):
+        op.execute({"ti": _TaskInstance()})
+    assert task_log_lines == []
+    assert hub_connection.request_count("/api/jobs/alice/*/logs") == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pendulum
@@ -11,7 +12,7 @@ from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
 from airflow_provider_hub.sensors.jobs import HfJobSensor
-from airflow_provider_hub.triggers.jobs import HfJobTrigger
+from airflow_provider_hub.triggers.jobs import MAX_CONSECUTIVE_ERRORS, HfJobTrigger
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -21,7 +22,11 @@ def _run(hub, **plan) -> str:
     from huggingface_hub import HfApi
 
     hub.set_job_plan(**plan)
-    return HfApi(endpoint=hub.url, token=hub.token).run_job(image="python:3.12", command=["x"], namespace="alice").id
+    return (
+        HfApi(endpoint=hub.url, token=hub.token)
+        .run_job(image="python:3.12", command=["x"], namespace="alice")
+        .id
+    )
 
 
 def _stage(hub, job_id: str) -> str:
@@ -32,7 +37,12 @@ def _stage(hub, job_id: str) -> str:
 
 def test_trigger_serializes_to_plain_kwargs_and_round_trips():
     trigger = HfJobTrigger(
-        job_id="abc", namespace="acme", poll_interval=5, target_stages=("running",), end_time=123.0, log_lines_emitted=3
+        job_id="abc",
+        namespace="acme",
+        poll_interval=5,
+        target_stages=("running",),
+        end_time=123.0,
+        log_lines_emitted=3,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_hub.triggers.jobs.HfJobTrigger"
@@ -67,7 +77,9 @@ async def test_trigger_fires_success_on_completion(hub_connection):
 
 async def test_trigger_fires_failed_and_timeout(hub_connection):
     failed = _run(hub_connection, stages=("SCHEDULING", "ERROR"), durations=(0.1,), message="bad image")
-    (event,) = [e.payload async for e in HfJobTrigger(job_id=failed, namespace="alice", poll_interval=0.1).run()]
+    (event,) = [
+        e.payload async for e in HfJobTrigger(job_id=failed, namespace="alice", poll_interval=0.1).run()
+    ]
     assert (event["status"], event["stage"], event["message"]) == ("failed", "ERROR", "bad image")
 
     slow = _run(hub_connection, durations=(0.1, 30.0))
@@ -76,10 +88,31 @@ async def test_trigger_fires_failed_and_timeout(hub_connection):
     assert event["status"] == "timeout" and event["stage"] == "RUNNING"
 
 
-async def test_trigger_gives_up_after_repeated_read_errors(hub_connection):
+async def test_trigger_reports_a_missing_job_at_once(hub_connection):
     trigger = HfJobTrigger(job_id="0" * 24, namespace="alice", poll_interval=0.01)
     (event,) = [e.payload async for e in trigger.run()]
     assert event["status"] == "error" and "0" * 24 in event["message"]
+    assert hub_connection.request_count(f"/api/jobs/alice/{'0' * 24}") == 1
+
+
+async def test_trigger_rides_out_transient_errors_then_gives_up(hub_connection, monkeypatch):
+    # No hook-level retries, so each failed read reaches the trigger's own tolerance.
+    conn = json.loads(hub_connection.connection_uri())
+    conn["extra"]["max_retries"] = 0
+    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT", json.dumps(conn))
+    job_id = _run(hub_connection, durations=(0.0, 0.1))
+    hub_connection.inject_fault(f"/api/jobs/alice/{job_id}", status=503, times=MAX_CONSECUTIVE_ERRORS - 1)
+    (event,) = [
+        e.payload async for e in HfJobTrigger(job_id=job_id, namespace="alice", poll_interval=0.05).run()
+    ]
+    assert event["status"] == "success"
+
+    hub_connection.inject_fault(f"/api/jobs/alice/{job_id}", status=503)
+    (event,) = [
+        e.payload async for e in HfJobTrigger(job_id=job_id, namespace="alice", poll_interval=0.01).run()
+    ]
+    assert event["status"] == "error"
+    assert hub_connection.request_count(f"/api/jobs/alice/{job_id}") == 2 * MAX_CONSECUTIVE_ERRORS
 
 
 async def test_trigger_on_kill_cancels_the_job(hub_connection):

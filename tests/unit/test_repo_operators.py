@@ -72,11 +72,15 @@ def commits(api: Any, repo_id: str, repo_type: str = "model") -> list[Any]:
 def test_create_repo_is_idempotent_with_exist_ok(hub_connection: Any, api: Any) -> None:
     first = run(HfCreateRepoOperator(task_id="c", repo_id="alice/new", repo_type="dataset", private=True))
     second = run(HfCreateRepoOperator(task_id="c", repo_id="alice/new", repo_type="dataset"))
-    assert first == second == {
-        "repo_id": "alice/new",
-        "repo_type": "dataset",
-        "repo_url": f"{hub_connection.url}/datasets/alice/new",
-    }
+    assert (
+        first
+        == second
+        == {
+            "repo_id": "alice/new",
+            "repo_type": "dataset",
+            "repo_url": f"{hub_connection.url}/datasets/alice/new",
+        }
+    )
     assert api.repo_info("alice/new", repo_type="dataset").private is True
 
 
@@ -93,7 +97,9 @@ def test_bare_repo_name_uses_connection_namespace(hub_connection: Any, api: Any)
 
 
 # -- upload folder ---------------------------------------------------------------------------------------
-def test_upload_folder_commits_once_then_is_a_no_op(hub_connection: Any, api: Any, model_folder: Path) -> None:
+def test_upload_folder_commits_once_then_is_a_no_op(
+    hub_connection: Any, api: Any, model_folder: Path
+) -> None:
     op = HfUploadFolderOperator(
         task_id="up", repo_id="alice/m", folder_path=str(model_folder), create_repo=True, commit_message="v1"
     )
@@ -110,7 +116,9 @@ def test_upload_folder_commits_once_then_is_a_no_op(hub_connection: Any, api: An
 
     hub_connection.reset_counts()
     again = run(
-        HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder), commit_message="v1")
+        HfUploadFolderOperator(
+            task_id="up", repo_id="alice/m", folder_path=str(model_folder), commit_message="v1"
+        )
     )
     assert again["commit_oid"] is None and again["no_changes"] is True
     assert again["files_added"] == 0 and again["files_unchanged"] == 3
@@ -120,7 +128,9 @@ def test_upload_folder_commits_once_then_is_a_no_op(hub_connection: Any, api: An
     assert [c.title for c in commits(api, "alice/m")][0] == "v1"
 
 
-def test_upload_folder_counts_added_deleted_unchanged(api: Any, hub_connection: Any, model_folder: Path) -> None:
+def test_upload_folder_counts_added_deleted_unchanged(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
     api.create_repo("alice/m")
     api.upload_folder(repo_id="alice/m", folder_path=str(model_folder), path_in_repo="ckpt")
     api.upload_file(path_or_fileobj=b"stale", path_in_repo="ckpt/old.tmp", repo_id="alice/m")
@@ -169,7 +179,11 @@ def test_upload_folder_create_pr_returns_pr_url(api: Any, hub_connection: Any, m
     api.create_repo("alice/m")
     result = run(
         HfUploadFolderOperator(
-            task_id="up", repo_id="alice/m", folder_path=str(model_folder), allow_patterns=["*.json"], create_pr=True
+            task_id="up",
+            repo_id="alice/m",
+            folder_path=str(model_folder),
+            allow_patterns=["*.json"],
+            create_pr=True,
         )
     )
     assert result["pr_url"] and "/discussions/" in result["pr_url"]
@@ -180,21 +194,28 @@ def test_upload_folder_create_pr_returns_pr_url(api: Any, hub_connection: Any, m
 
 def test_progress_is_logged_at_an_interval_not_per_file(caplog: pytest.LogCaptureFixture) -> None:
     logger = logging.getLogger("test.progress")
-    progress = ProgressLog("Uploading", total_files=10_000, total_bytes=10_000 * 100, interval=3600, logger=logger)
+    progress = ProgressLog(
+        "Uploading", total_files=10_000, total_bytes=10_000 * 100, interval=3600, logger=logger
+    )
     with caplog.at_level(logging.INFO, logger="test.progress"):
         for _ in range(10_000):
             progress.advance(1, 100)
         progress.finish()
     lines = [r.getMessage() for r in caplog.records if r.name == "test.progress"]
     assert len(lines) == 1
-    assert lines[0].startswith("Uploading: 10000/10000 files, 976.6 KiB/976.6 KiB (") and lines[0].endswith("/s)")
+    assert lines[0].startswith("Uploading: 10000/10000 files, 976.6 KiB/976.6 KiB (") and lines[0].endswith(
+        "/s)"
+    )
 
 
 # -- bad input: clear error, no request ------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"folder_path": "/nonexistent/folder"}, "folder_path '/nonexistent/folder' is not an existing folder"),
+        (
+            {"folder_path": "/nonexistent/folder"},
+            "folder_path '/nonexistent/folder' is not an existing folder",
+        ),
         ({"folder_path": "EMPTY"}, "has no file to upload (the folder is empty)"),
         ({"allow_patterns": ["*.nothing"]}, "has no file to upload (after allow_patterns/ignore_patterns)"),
         ({"repo_id": "alice/bad--name"}, "repo_id 'alice/bad--name' is not a valid Hub repo id"),
@@ -273,27 +294,48 @@ def test_create_commit_add_delete_copy(api: Any, hub_connection: Any, tmp_path: 
     ("operations", "message"),
     [
         ([], "operations must be a non-empty list of dicts"),
-        ([{"op": "add", "path_in_repo": "a", "content": "x"}, {"op": "rename", "path_in_repo": "b"}],
-         "operations[1].op must be one of 'add', 'delete', 'copy'; got 'rename'"),
-        ([{"op": "add", "path_in_repo": "a"}], "operations[0]: give exactly one of 'local_path' or 'content'"),
-        ([{"op": "add", "path_in_repo": "a", "content": "x", "local_path": "/etc/hosts"}],
-         "operations[0]: give exactly one of 'local_path' or 'content'"),
-        ([{"op": "add", "path_in_repo": "a", "local_path": "/etc/hosts"}],
-         "operations[0].local_path '/etc/hosts' is outside local_root"),
-        ([{"op": "add", "path_in_repo": "a", "local_path": "ROOT/missing.txt"}],
-         "operations[0].local_path 'ROOT/missing.txt' is not an existing file"),
-        ([{"op": "add", "path_in_repo": "../x", "content": "x"}], "operations[0].path_in_repo '../x' escapes the repository"),
+        ("{{ not json }}", "operations must be a list of dicts (or its JSON)"),
+        (
+            [{"op": "add", "path_in_repo": "a", "content": "x"}, {"op": "rename", "path_in_repo": "b"}],
+            "operations[1].op must be one of 'add', 'delete', 'copy'; got 'rename'",
+        ),
+        (
+            [{"op": "add", "path_in_repo": "a"}],
+            "operations[0]: give exactly one of 'local_path' or 'content'",
+        ),
+        (
+            [{"op": "add", "path_in_repo": "a", "content": "x", "local_path": "/etc/hosts"}],
+            "operations[0]: give exactly one of 'local_path' or 'content'",
+        ),
+        (
+            [{"op": "add", "path_in_repo": "a", "local_path": "/etc/hosts"}],
+            "operations[0].local_path '/etc/hosts' is outside local_root",
+        ),
+        (
+            [{"op": "add", "path_in_repo": "a", "local_path": "ROOT/missing.txt"}],
+            "operations[0].local_path 'ROOT/missing.txt' is not an existing file",
+        ),
+        (
+            [{"op": "add", "path_in_repo": "../x", "content": "x"}],
+            "operations[0].path_in_repo '../x' escapes the repository",
+        ),
         ([{"op": "delete"}], "operations[0]: missing field(s) ['path_in_repo'] for op 'delete'"),
-        ([{"op": "delete", "path_in_repo": "a", "recursive": True}], "operations[0]: unknown field(s) ['recursive']"),
+        (
+            [{"op": "delete", "path_in_repo": "a", "recursive": True}],
+            "operations[0]: unknown field(s) ['recursive']",
+        ),
         ([{"op": "copy", "path_in_repo": "b"}], "operations[0]: missing field(s) ['src_path_in_repo']"),
-        ([{"op": "add", "path_in_repo": "a", "content": 3}], "operations[0].content must be str or bytes; got int"),
+        (
+            [{"op": "add", "path_in_repo": "a", "content": 3}],
+            "operations[0].content must be str or bytes; got int",
+        ),
         (["add a"], "operations[0] must be a dict"),
     ],
 )
 def test_create_commit_validates_every_entry_before_any_request(
-    hub_connection: Any, tmp_path: Path, operations: list[Any], message: str
+    hub_connection: Any, tmp_path: Path, operations: Any, message: str
 ) -> None:
-    for entry in operations:
+    for entry in operations if isinstance(operations, list) else ():
         if isinstance(entry, dict) and str(entry.get("local_path", "")).startswith("ROOT/"):
             entry["local_path"] = entry["local_path"].replace("ROOT", str(tmp_path))
             message = message.replace("ROOT", str(tmp_path))
@@ -354,7 +396,9 @@ def test_parent_commit_head_moved_fail_policy(api: Any, hub_connection: Any) -> 
     api.create_repo("alice/m")
     parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
     head = api.upload_file(path_or_fileobj=b"other", path_in_repo="c.txt", repo_id="alice/m").oid
-    with pytest.raises(HfHubConflictError, match=f"The head of model alice/m is {head}, not parent_commit {parent}"):
+    with pytest.raises(
+        HfHubConflictError, match=f"The head of model alice/m is {head}, not parent_commit {parent}"
+    ):
         run(_commit_op(parent, "fail"))
     assert "b.txt" not in api.list_repo_files("alice/m")
 
@@ -374,7 +418,9 @@ def test_parent_commit_head_moved_rebase_with_conflict(api: Any, hub_connection:
     api.create_repo("alice/m")
     parent = api.upload_file(path_or_fileobj=b"a", path_in_repo="a.txt", repo_id="alice/m").oid
     api.upload_file(path_or_fileobj=b"theirs", path_in_repo="b.txt", repo_id="alice/m")
-    with pytest.raises(HfHubConflictError, match=r"Cannot rebase onto the head .*: b.txt changed since parent_commit"):
+    with pytest.raises(
+        HfHubConflictError, match=r"Cannot rebase onto the head .*: b.txt changed since parent_commit"
+    ):
         run(_commit_op(parent, "rebase"))
     assert Path(api.hf_hub_download("alice/m", "b.txt")).read_text() == "theirs"
 
@@ -403,7 +449,9 @@ def test_commit_applied_then_failed_is_recognised_not_repeated(
     assert {"config.json", "sub/notes.txt", "weights.bin"} <= set(api.list_repo_files("alice/m"))
 
 
-def test_commit_dropped_before_apply_is_retried_once(api: Any, hub_connection: Any, model_folder: Path) -> None:
+def test_commit_dropped_before_apply_is_retried_once(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
     api.create_repo("alice/m")
     hub_connection.inject_fault(COMMIT_ROUTE, drop=True, times=1, method="POST")
     result = run(HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder)))
@@ -421,7 +469,7 @@ def test_task_retry_after_lfs_upload_reuses_uploads_and_commits_once(
     fault = hub_connection.inject_fault(COMMIT_ROUTE, status=503, method="POST")
     first = HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder))
     first.hook.commit_attempts = 1
-    with pytest.raises(Exception, match="503"):
+    with pytest.raises(Exception, match="503|Injected fault"):
         run(first)
     assert hub_connection.request_count("/_lfs/objects/*", "PUT") == 1
     hub_connection.remove_fault(fault)
@@ -518,3 +566,33 @@ def test_outlet_event_carries_the_revision(api: Any, hub_connection: Any, model_
         "pr_url": None,
     }
     assert context["outlet_events"][unrelated].extra == {}
+
+
+def test_uncertain_pull_request_commit_is_not_retried(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
+    """A PR commit lands on a new refs/pr/N branch: rather than risk a second pull request, the task fails."""
+    api.create_repo("alice/m")
+    hub_connection.inject_fault(COMMIT_ROUTE, status=502, method="POST", times=1)
+    with pytest.raises(Exception, match="502|Injected fault"):
+        run(
+            HfUploadFolderOperator(
+                task_id="up",
+                repo_id="alice/m",
+                folder_path=str(model_folder),
+                allow_patterns=["*.json"],
+                create_pr=True,
+            )
+        )
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 1
+    assert list(api.get_repo_discussions("alice/m")) == []
+
+
+def test_create_commit_accepts_operations_rendered_as_json(api: Any, hub_connection: Any) -> None:
+    api.create_repo("alice/m")
+    rendered = '[{"op": "add", "path_in_repo": "a.txt", "content": "from a template"}]'
+    result = run(
+        HfCreateCommitOperator(task_id="c", repo_id="alice/m", operations=rendered, commit_message="x")
+    )
+    assert result["files_added"] == 1
+    assert Path(api.hf_hub_download("alice/m", "a.txt")).read_text() == "from a template"

@@ -57,7 +57,9 @@ def test_poke_missing_repo_file_and_present_file(api: Any, hub_connection: Any) 
         "oid": api.get_paths_info("alice/m", ["model.safetensors"])[0].blob_id,
         "lfs_sha256": hashlib.sha256(b"weights").hexdigest(),  # *.safetensors is LFS (.gitattributes)
     }
-    on_branch = HfRepoFileSensor(task_id="w", repo_id="alice/m", path_in_repo="model.safetensors", revision="nope")
+    on_branch = HfRepoFileSensor(
+        task_id="w", repo_id="alice/m", path_in_repo="model.safetensors", revision="nope"
+    )
     assert on_branch.poke(make_context()).is_done is False  # unknown revision: not yet
 
 
@@ -66,7 +68,9 @@ def test_poke_rejects_bad_input_before_any_request(hub_connection: Any) -> None:
     with pytest.raises(ValueError, match="path_in_repo '../x' escapes the repository"):
         HfRepoFileSensor(task_id="w", repo_id="alice/m", path_in_repo="../x").poke(make_context())
     with pytest.raises(ValueError, match="repo_type must be one of model, dataset, space; got 'repo'"):
-        HfRepoFileSensor(task_id="w", repo_id="alice/m", path_in_repo="x", repo_type="repo").poke(make_context())
+        HfRepoFileSensor(task_id="w", repo_id="alice/m", path_in_repo="x", repo_type="repo").poke(
+            make_context()
+        )
     assert hub_connection.request_count() == 0
 
 
@@ -98,7 +102,9 @@ def test_deferrable_dag_run_waits_in_the_trigger(api: Any, hub_connection: Any, 
 
 def test_deferrable_timeout_with_soft_fail_skips(api: Any, hub_connection: Any, run_dag: Any) -> None:
     api.create_repo("alice/m")
-    dag_run = run_dag(sensor_dag("sensor_soft", deferrable=True, poke_interval=0.2, timeout=1, soft_fail=True))
+    dag_run = run_dag(
+        sensor_dag("sensor_soft", deferrable=True, poke_interval=0.2, timeout=1, soft_fail=True)
+    )
     assert task_states(dag_run) == {"wait": "skipped"}
 
 
@@ -111,13 +117,19 @@ def test_deferrable_timeout_without_soft_fail_fails(api: Any, hub_connection: An
 def test_deferrable_found_on_first_poke_does_not_defer(api: Any, hub_connection: Any) -> None:
     api.create_repo("alice/m")
     api.upload_file(path_or_fileobj=b"weights", path_in_repo="model.safetensors", repo_id="alice/m")
-    sensor = HfRepoFileSensor(task_id="w", repo_id="alice/m", path_in_repo="model.safetensors", deferrable=True)
+    sensor = HfRepoFileSensor(
+        task_id="w", repo_id="alice/m", path_in_repo="model.safetensors", deferrable=True
+    )
     assert sensor.execute(make_context())["size"] == 7  # returned, no TaskDeferred raised
 
 
 def test_trigger_serializes_to_plain_kwargs_and_polls(api: Any, hub_connection: Any) -> None:
     trigger = HfRepoFileTrigger(
-        repo_id="alice/m", path_in_repo="a/b.txt", revision="dev", poll_interval=0.1, end_time=time.time() + 30
+        repo_id="alice/m",
+        path_in_repo="a/b.txt",
+        revision="dev",
+        poll_interval=0.1,
+        end_time=time.time() + 30,
     )
     classpath, kwargs = trigger.serialize()
     assert classpath == "airflow_provider_hub.triggers.repo.HfRepoFileTrigger"

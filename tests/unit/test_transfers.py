@@ -103,7 +103,11 @@ def test_s3_key_list_relative_to_prefix(s3: Any, api: Any, hub_connection: Any) 
     api.create_repo("alice/m")
     result = run(
         S3ToHfHubOperator(
-            task_id="keys", s3_bucket=BUCKET, s3_keys=["in/a.txt", "in/deep/b.txt"], s3_prefix="in/", repo_id="alice/m"
+            task_id="keys",
+            s3_bucket=BUCKET,
+            s3_keys=["in/a.txt", "in/deep/b.txt"],
+            s3_prefix="in/",
+            repo_id="alice/m",
         )
     )
     assert result["files_added"] == 2
@@ -136,7 +140,9 @@ def test_s3_to_hub_rejects_bad_input_before_any_request(
 def test_s3_object_larger_than_disk_budget_fails_before_download(s3: Any, hub_connection: Any) -> None:
     s3.put_object(Bucket=BUCKET, Key="in/big.bin", Body=b"x" * 2048)
     hub_connection.reset_counts()
-    with pytest.raises(ValueError, match=r"s3://warehouse/in/big.bin is 2048 bytes, more than max_disk_bytes=1024"):
+    with pytest.raises(
+        ValueError, match=r"s3://warehouse/in/big.bin is 2048 bytes, more than max_disk_bytes=1024"
+    ):
         run(
             S3ToHfHubOperator(
                 task_id="big", s3_bucket=BUCKET, s3_prefix="in/", repo_id="alice/m", max_disk_bytes=1024
@@ -151,8 +157,12 @@ def test_hub_snapshot_to_s3(s3: Any, api: Any, hub_connection: Any) -> None:
     first = api.upload_file(
         path_or_fileobj=big, path_in_repo="data/big.parquet", repo_id="alice/reviews", repo_type="dataset"
     ).oid
-    api.upload_file(path_or_fileobj=b"a", path_in_repo="data/a.parquet", repo_id="alice/reviews", repo_type="dataset")
-    api.upload_file(path_or_fileobj=b"# card", path_in_repo="README.md", repo_id="alice/reviews", repo_type="dataset")
+    api.upload_file(
+        path_or_fileobj=b"a", path_in_repo="data/a.parquet", repo_id="alice/reviews", repo_type="dataset"
+    )
+    api.upload_file(
+        path_or_fileobj=b"# card", path_in_repo="README.md", repo_id="alice/reviews", repo_type="dataset"
+    )
 
     result = run(
         HfHubToS3Operator(
