@@ -29,6 +29,7 @@ class Fault:
     retry_after: float | None
     latency: float
     drop: bool
+    after_apply: bool
     times: int | None
     method: str | None
     rng: random.Random = field(repr=False)
@@ -57,6 +58,7 @@ class Fault:
             "retry_after": self.retry_after,
             "latency": self.latency,
             "drop": self.drop,
+            "after_apply": self.after_apply,
             "times": self.times,
             "method": self.method,
             "fired": self.fired,
@@ -84,7 +86,12 @@ class FaultInjector:
         drop: bool = False,
         times: int | None = None,
         method: str | None = None,
+        after_apply: bool = False,
     ) -> int:
+        if after_apply and status is None and not drop:
+            raise ValueError(
+                "after_apply needs a status or drop=True: what the client sees once the route ran"
+            )
         if status is None and not drop and not latency:
             raise ValueError("a fault needs a status, drop=True or a latency")
         if not 0.0 <= rate <= 1.0:
@@ -100,6 +107,7 @@ class FaultInjector:
                     retry_after=retry_after,
                     latency=latency,
                     drop=drop,
+                    after_apply=after_apply,
                     times=times,
                     method=method,
                     rng=random.Random(f"{self._seed}:{fault_id}"),
@@ -167,6 +175,9 @@ class EmulatorMiddleware:
                 await asyncio.sleep(fault.latency)
         drop = any(f.drop for f in faults)
         failing = next((f for f in faults if f.status is not None), None)
+        if any(f.after_apply for f in faults):
+            # The change happens on the Hub, but its answer is lost: the case a retry must recognise.
+            await self.app(scope, receive, _discard)
 
         async def send_with_date(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -182,6 +193,10 @@ class EmulatorMiddleware:
             await _send_fault(failing, send_with_date)
             return
         await self.app(scope, receive, send_with_date)
+
+
+async def _discard(message: dict[str, Any]) -> None:
+    return None
 
 
 async def _send_fault(fault: Fault, send: Any) -> None:

@@ -451,7 +451,7 @@ class JobStore:
     def _start_process(self, job: Job) -> None:
         argv = local_argv([*job.spec["command"], *(job.spec.get("arguments") or [])])
         env = dict(os.environ)
-        env.update({"HF_ENDPOINT": self.hub.base_url, "PYTHONUNBUFFERED": "1", "JOB_ID": job.id})
+        env.update({"HF_ENDPOINT": self.hub.base_url, "PYTHONUNBUFFERED": "1"})
         env.update(job.spec.get("environment") or {})
         env.update(job.spec.get("secrets") or {})
         workdir = tempfile.TemporaryDirectory(prefix=f"hub-job-{job.id}-")

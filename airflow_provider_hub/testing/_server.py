@@ -222,8 +222,19 @@ class HubEmulator:
         drop: bool = False,
         times: int | None = None,
         method: str | None = None,
+        after_apply: bool = False,
     ) -> int:
-        """Fail requests whose path matches the glob ``route``; returns the fault id."""
+        """Fail requests whose path matches the glob ``route``; returns the fault id.
+
+        :param status: answer this status instead (with ``Retry-After: retry_after`` when given).
+        :param rate: share of matching requests hit, drawn from a generator seeded with ``seed``.
+        :param latency: seconds added before answering.
+        :param drop: close the connection mid-body instead of answering.
+        :param times: stop after hitting this many requests.
+        :param method: only requests with this HTTP method.
+        :param after_apply: let the route run (the change lands) and then answer ``status`` or drop:
+            the lost-response case that retries must recognise.
+        """
         return self.injector.inject(
             route,
             status=status,
@@ -233,6 +244,7 @@ class HubEmulator:
             drop=drop,
             times=times,
             method=method,
+            after_apply=after_apply,
         )
 
     def remove_fault(self, fault_id: int) -> None:

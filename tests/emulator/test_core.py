@@ -9,6 +9,7 @@ import sys
 import time
 
 import httpx
+import httpx2
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
@@ -153,3 +154,16 @@ def test_command_line_serves_and_prints_the_connection(tmp_path: os.PathLike[str
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0
+
+
+def test_after_apply_fault_lands_the_change_and_loses_the_answer(hub_connection: HubEmulator) -> None:
+    api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+    hub_connection.inject_fault("/api/repos/create", drop=True, after_apply=True, times=1)
+    with pytest.raises(httpx2.RemoteProtocolError):
+        api.create_repo("alice/landed-anyway")
+    assert api.repo_exists("alice/landed-anyway")
+
+
+def test_after_apply_needs_an_outcome() -> None:
+    with HubEmulator() as hub, pytest.raises(ValueError, match="after_apply"):
+        hub.inject_fault("/api/*", latency=0.1, after_apply=True)
