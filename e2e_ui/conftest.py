@@ -112,7 +112,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
     missing = [binary for binary in (CHROMIUM, CHROMEDRIVER) if not shutil.which(binary)]
     if missing:
-        pytest.fail(f"{missing} not installed: `apt-get install -y chromium chromium-driver` (make e2e-ui does)")
+        pytest.fail(
+            f"{missing} not installed: `apt-get install -y chromium chromium-driver` (make e2e-ui does)"
+        )
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
