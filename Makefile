@@ -20,8 +20,8 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(PY) -m ruff check airflow_provider_hub tests example_dags benchmarks
-	$(PY) -m ruff format --check airflow_provider_hub tests example_dags benchmarks
+	$(PY) -m ruff check airflow_provider_hub tests example_dags benchmarks e2e_ui
+	$(PY) -m ruff format --check airflow_provider_hub tests example_dags benchmarks e2e_ui
 	$(PY) -m mypy
 
 docs: install
@@ -32,6 +32,9 @@ demo: install
 
 bench: install
 	$(PY) benchmarks/run_all.py
+
+e2e-ui: install
+	PY=$(PY) scripts/e2e_ui.sh $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* docs/site .pytest_cache .mypy_cache .ruff_cache

@@ -19,7 +19,7 @@ import os
 import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,19 @@ from e2e_ui.harness import (
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e_ui: drives the Airflow UI in headless Chromium")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """On a failed browser test, save what the browser showed as ``screenshots/<test>-failed.png``."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.when == "call" and report.failed and browser is not None:
+        SCREENSHOTS_DIR.mkdir(exist_ok=True)
+        browser.save_screenshot(str(SCREENSHOTS_DIR / f"{item.name}-failed.png"))
+    return report
 
 
 def _airflow_environment(home: Path, base_url: str, port: int, hub: HubEmulator) -> dict[str, str]:

@@ -767,6 +767,10 @@ class HfHubAsyncHook(BaseHook):
         return self._settings
 
     def _client(self) -> httpx.AsyncClient:
+        # A client's open connections keep its loop alive, so the weak keys alone never let go of a
+        # closed loop: drop those entries here (their sockets died with the loop).
+        for closed_loop in [loop for loop in _ASYNC_CLIENTS if loop.is_closed()]:
+            del _ASYNC_CLIENTS[closed_loop]
         clients = _ASYNC_CLIENTS.setdefault(asyncio.get_running_loop(), {})
         client = clients.get(self.hf_conn_id)
         if client is None or client.is_closed:

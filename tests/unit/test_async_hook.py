@@ -172,11 +172,14 @@ async def test_one_client_per_loop_and_connection(hub: HubEmulator, monkeypatch:
 
 
 def test_a_new_event_loop_gets_a_new_client(hub: HubEmulator) -> None:
-    async def read() -> object:
+    from airflow_provider_hub.hooks.hub import _ASYNC_CLIENTS
+
+    async def read() -> tuple[object, asyncio.AbstractEventLoop]:
         hook = HfHubAsyncHook()
         assert (await hook.get_json("/api/whoami-v2"))["name"] == hub.user
-        return hook._client()
+        return hook._client(), asyncio.get_running_loop()
 
-    first_client = asyncio.run(read())
-    second_client = asyncio.run(read())  # the first loop is closed: its client must not be reused
+    first_client, first_loop = asyncio.run(read())
+    second_client, _ = asyncio.run(read())  # the first loop is closed: its client must not be reused
     assert second_client is not first_client
+    assert first_loop not in _ASYNC_CLIENTS  # nor kept alive with its loop

@@ -351,3 +351,38 @@ def test_inference_endpoints_calls_follow_each_connection(
     # Nothing was patched process-wide: a plain HfApi still targets the real service.
     assert constants.INFERENCE_ENDPOINTS_ENDPOINT == DEFAULT_INFERENCE_ENDPOINTS_URL
     assert hub.request_count("/api/whoami-v2") == 0  # namespace given: no whoami detour
+
+
+def test_inference_endpoint_objects_keep_their_connection(
+    hub: HubEmulator, second_hub: HubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``.fetch()`` / ``.pause()`` on a returned ``InferenceEndpoint`` go to the connection it came from."""
+    set_connection(monkeypatch, "hf_a", connection_json(hub))
+    set_connection(monkeypatch, "hf_b", connection_json(second_hub))
+    endpoints = {}
+    for conn_id, emulator in (("hf_a", hub), ("hf_b", second_hub)):
+        emulator.add_repo("alice/served-model", files={"config.json": "{}"})
+        emulator.set_endpoint_plan("shared-name", [("running", None)])
+        endpoints[conn_id] = HfHubHook(conn_id).call(
+            "create_inference_endpoint",
+            "shared-name",
+            repository="alice/served-model",
+            framework="pytorch",
+            accelerator="cpu",
+            instance_size="x2",
+            instance_type="intel-icl",
+            region="us-east-1",
+            vendor="aws",
+            namespace="alice",
+            idempotent=False,
+            subject="Inference Endpoint alice/shared-name",
+        )
+    hub.reset_counts()
+    second_hub.reset_counts()
+    endpoints["hf_a"].fetch()
+    endpoints["hf_a"].pause()
+    assert hub.request_count("/v2/endpoint/alice/shared-name*") == 2
+    assert second_hub.request_count() == 0
+    endpoints["hf_b"].fetch()
+    assert second_hub.request_count("/v2/endpoint/alice/shared-name") == 1
+    assert endpoints["hf_a"]._token == hub.token

@@ -1,0 +1,233 @@
+"""``python -m airflow_provider_hub.demo`` (``make demo``): run the example publishing DAG with real Airflow.
+
+By default the DAG publishes to the embedded Hub emulator; with ``HF_TOKEN`` in the environment (and
+optionally ``HF_ENDPOINT`` for a private Hub) it publishes to that Hub instead, in a private repo of the
+token's user (or of ``HF_DEMO_NAMESPACE``).
+
+Steps: a fresh ``AIRFLOW_HOME`` under ``./demo_output/`` (SQLite, ``airflow db migrate``), then
+``airflow dags test example_publish_model`` in a subprocess whose connection ``huggingface_hub_default``
+points at the Hub, then a summary read from the run's metadata database. Exits 1 when the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DAG_ID = "example_publish_model"
+EXAMPLE_DAGS = Path(__file__).resolve().parent.parent / "example_dags"
+DEFAULT_OUTPUT = Path("demo_output")
+LOG_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the DAG publishes: the connection Airflow uses and the client environment it runs with."""
+
+    description: str
+    endpoint: str
+    token: str
+    connection: str
+    environment: dict[str, str]
+
+    def job_log_tail(self, job_id: str, namespace: str | None, lines: int = 5) -> list[str]:
+        """The last log lines of a Job, read from the Hub (the DAG run streamed them all to its log)."""
+        from huggingface_hub import HfApi
+
+        api = HfApi(endpoint=self.endpoint, token=self.token)
+        try:
+            return list(api.fetch_job_logs(job_id=job_id, namespace=namespace, tail=lines))[-lines:]
+        except Exception as exc:  # the summary still prints when the Job's logs are gone
+            return [f"(logs unavailable: {exc})"]
+
+
+@contextlib.contextmanager
+def hub_target(output: Path) -> Iterator[Target]:
+    """The real Hub when ``HF_TOKEN`` is set, else an emulator running for the duration of the block."""
+    token = os.environ.get("HF_TOKEN")
+    if token:
+        yield real_hub_target(token, os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+        return
+    from airflow_provider_hub.testing import HubEmulator
+    from airflow_provider_hub.testing._client import client_environment
+
+    with HubEmulator(jobs_mode="subprocess") as hub:
+        yield Target(
+            description=f"the embedded Hub emulator at {hub.url} (user {hub.user!r})",
+            endpoint=hub.url,
+            token=hub.token,
+            connection=hub.connection_uri(),
+            environment=client_environment(hub.url, str(output / "hf_home")),
+        )
+
+
+def real_hub_target(token: str, endpoint: str) -> Target:
+    from huggingface_hub import HfApi
+
+    namespace = os.environ.get("HF_DEMO_NAMESPACE") or HfApi(endpoint=endpoint, token=token).whoami()["name"]
+    connection = {
+        "conn_type": "huggingface_hub",
+        "host": endpoint,
+        "password": token,
+        "extra": {"namespace": namespace},
+    }
+    return Target(
+        description=f"the Hub at {endpoint} (namespace {namespace!r})",
+        endpoint=endpoint,
+        token=token,
+        connection=json.dumps(connection),
+        environment={"HF_ENDPOINT": endpoint},
+    )
+
+
+def airflow_environment(home: Path, target: Target) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **target.environment,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT": target.connection,
+    }
+    # The token travels in the connection only; the client must not pick up another one on its own.
+    env.pop("HF_TOKEN", None)
+    return env
+
+
+def run_logged(args: list[str], env: dict[str, str], log_path: Path, timeout: float) -> int:
+    """Run an ``airflow`` CLI command of this interpreter's venv, its output going to ``log_path``."""
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    with log_path.open("w") as log:
+        try:
+            return subprocess.run(
+                [airflow, *args], env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False
+            ).returncode
+        except subprocess.TimeoutExpired:
+            log.write(f"\n`airflow {' '.join(args)}` timed out after {timeout:.0f}s\n")
+            return 124
+
+
+def read_run(home: Path) -> tuple[Any, list[dict[str, Any]]]:
+    """The demo DAG run and its task instances (``task_id``, ``state``, ``duration``, ``xcom``), from the DB."""
+    os.environ["AIRFLOW_HOME"] = str(home)
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    from airflow import settings
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from sqlalchemy import select
+
+    with settings.Session() as session:
+        dag_run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == DAG_ID).order_by(DagRun.id.desc())
+        ).first()
+        if dag_run is None:
+            return None, []
+        tasks = []
+        for ti in sorted(
+            dag_run.get_task_instances(session=session), key=lambda t: t.start_date or t.end_date
+        ):
+            row = session.scalars(
+                XComModel.get_many(
+                    run_id=dag_run.run_id, dag_ids=DAG_ID, task_ids=ti.task_id, key="return_value"
+                )
+            ).first()
+            tasks.append(
+                {
+                    "task_id": ti.task_id,
+                    "state": str(ti.state),
+                    "duration": ti.duration,
+                    "xcom": XComModel.deserialize_value(row) if row is not None else None,
+                }
+            )
+        return {"run_id": dag_run.run_id, "state": str(dag_run.state)}, tasks
+
+
+def summary(
+    run: dict[str, Any] | None, tasks: list[dict[str, Any]], target: Target, home: Path, test_log: Path
+) -> str:
+    lines = []
+    if run is None:
+        lines.append(f"No run of {DAG_ID} was recorded.")
+    else:
+        lines.append(f"DAG run {run['run_id']}: {run['state']}")
+    width = max([len(t["task_id"]) for t in tasks] + [4])
+    for t in tasks:
+        duration = f"{t['duration']:.1f}s" if t["duration"] is not None else "-"
+        lines.append(f"  {t['task_id']:<{width}}  {t['state']:<14} {duration:>7}")
+    results = {t["task_id"]: t["xcom"] for t in tasks if isinstance(t["xcom"], dict)}
+    upload = results.get("upload")
+    if upload:
+        if upload.get("commit_url"):
+            lines.append(f"Commit:   {upload['commit_url']}")
+        else:
+            lines.append(f"Commit:   none (nothing changed), head {upload.get('head_oid')}")
+        lines.append(f"Repo:     {upload.get('repo_url')}")
+    tag = results.get("tag_release")
+    if tag:
+        lines.append(f"Release:  tag {tag['tag']} on {tag['commit_oid']}")
+    job = next((r for r in results.values() if "job_id" in r), None)
+    if job:
+        lines.append(f"Job:      {job['job_id']} ({job.get('stage')}) {job.get('url', '')}".rstrip())
+        for line in target.job_log_tail(job["job_id"], job.get("namespace")):
+            lines.append(f"          | {line}")
+    endpoint = next((r for r in results.values() if "endpoint_url" in r), None)
+    if endpoint:
+        lines.append(f"Endpoint: {endpoint['endpoint_url']} ({endpoint.get('status')})")
+    provider = next((r for r in results.values() if "provider" in r), None)
+    if provider:
+        lines.append(f"Provider: {provider['provider']}")
+    lines.append(f"Full logs: {test_log} (every task's log, in run order)")
+    lines.append(f"Airflow home (SQLite metadata DB, airflow.cfg): {home}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m airflow_provider_hub.demo", description=__doc__)
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="where AIRFLOW_HOME and logs go")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed for the DAG run")
+    args = parser.parse_args(argv)
+
+    output = args.output.resolve()
+    home = output / "airflow_home"
+    shutil.rmtree(output, ignore_errors=True)
+    home.mkdir(parents=True)
+    migrate_log, test_log = output / "db_migrate.log", output / "dags_test.log"
+
+    with hub_target(output) as target:
+        print(f"Publishing with {target.description}", flush=True)
+        env = airflow_environment(home, target)
+        started = time.monotonic()
+        print(f"Preparing Airflow in {home} ...", flush=True)
+        if run_logged(["db", "migrate"], env, migrate_log, timeout=300) != 0:
+            print(f"`airflow db migrate` failed; see {migrate_log}", file=sys.stderr)
+            return 1
+        print(f"Running `airflow dags test {DAG_ID}` ...", flush=True)
+        exit_code = run_logged(["dags", "test", DAG_ID], env, test_log, timeout=args.timeout)
+        run, tasks = read_run(home)
+        print(f"\nDone in {time.monotonic() - started:.0f}s.\n", flush=True)
+        print(summary(run, tasks, target, home, test_log))
+    succeeded = (
+        exit_code == 0
+        and run is not None
+        and run["state"] == "success"
+        and all(t["state"] == "success" for t in tasks)
+    )
+    if not succeeded:
+        print(f"\nThe DAG run failed (airflow exit code {exit_code}); see {test_log}", file=sys.stderr)
+        with contextlib.suppress(OSError):
+            print("".join(test_log.read_text().splitlines(keepends=True)[-LOG_TAIL_LINES:]), file=sys.stderr)
+    return 0 if succeeded else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

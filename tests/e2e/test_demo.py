@@ -1,0 +1,52 @@
+"""``make demo`` end to end: the demo module runs the example publishing DAG with real Airflow
+(``airflow db migrate`` + ``airflow dags test`` subprocesses) on the embedded emulator and prints a summary."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_hub.demo import DAG_ID
+
+EXPECTED_TASKS = {"create_repo", "train", "upload", "tag_release", "report"}
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "HF_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_hub.demo", "--output", str(tmp_path / "demo_output")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert result.returncode == 0, f"demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    out = result.stdout
+
+    assert "embedded Hub emulator" in out
+    run_line = re.search(r"^DAG run (\S+): (\w+)$", out, re.MULTILINE)
+    assert run_line is not None and run_line.group(2) == "success", out
+    task_lines = dict(re.findall(r"^  (\w+)\s+(\w+)\s+[\d.]+s$", out, re.MULTILINE))
+    assert set(task_lines) == EXPECTED_TASKS, out
+    assert set(task_lines.values()) == {"success"}, out
+
+    commit = re.search(
+        r"^Commit:\s+(http://127\.0\.0\.1:\d+/alice/airflow-provider-hub-demo/commit/([0-9a-f]{40}))$",
+        out,
+        re.MULTILINE,
+    )
+    assert commit is not None, out
+    assert re.search(rf"^Release:\s+tag v\d{{8}} on {commit.group(2)}$", out, re.MULTILINE), out
+    # The commit URL the summary shows is the one the DAG's own report task printed in its log.
+    full_log = tmp_path / "demo_output" / "dags_test.log"
+    assert f"Published alice/airflow-provider-hub-demo: {commit.group(1)}" in full_log.read_text()
+    assert f"Full logs: {full_log}" in out
+    assert DAG_ID in full_log.read_text()
