@@ -99,6 +99,12 @@ def get_provider_info() -> dict[str, Any]:
                         "description": "Retries of transient failures (429, 5xx, timeouts) on calls "
                         "that are safe to repeat. Default 5.",
                     },
+                    "retry_backoff": {
+                        "label": "Retry backoff (seconds)",
+                        "schema": {"type": ["number", "null"], "minimum": 0},
+                        "description": "Base of the exponential backoff between retries "
+                        "(at most 60 s per wait). Default 1.",
+                    },
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "login", "extra"],

@@ -1,7 +1,173 @@
-"""``HfHubHook`` methods for the Hub's endpoints area (being built)."""
+"""``HfHubHook`` methods for Inference Endpoints: create, read, update, pause, resume, scale to zero, delete.
+
+Every method returns a plain dict (:func:`endpoint_summary`) rather than an ``InferenceEndpoint``, so results
+go straight to XCom and trigger events. Requests reach the connection's ``inference_endpoints_url`` through the
+hook's routing (see :mod:`airflow_provider_hub.hooks.hub`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+#: Statuses an Endpoint reports (``huggingface_hub.InferenceEndpointStatus``).
+ENDPOINT_STATUSES = (
+    "pending",
+    "initializing",
+    "updating",
+    "updateFailed",
+    "running",
+    "paused",
+    "failed",
+    "scaledToZero",
+)
+#: Statuses that end any wait with a failure: the Endpoint will not get anywhere by itself.
+FAILED_ENDPOINT_STATUSES = ("failed", "updateFailed")
+#: Statuses an Endpoint only leaves when someone resumes it.
+SLEEPING_ENDPOINT_STATUSES = ("paused", "scaledToZero")
+#: The Inference Endpoints web UI (the link shown on tasks when the connection uses the public service).
+ENDPOINTS_UI = "https://endpoints.huggingface.co"
+PUBLIC_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"
+
+
+def endpoint_page_url(inference_endpoints_url: str, namespace: str, name: str) -> str:
+    """The Endpoint's page: the web UI for the public service, else the API resource of a private one."""
+    base = inference_endpoints_url.rstrip("/")
+    if base == PUBLIC_ENDPOINTS_API:
+        return f"{ENDPOINTS_UI}/{namespace}/endpoints/{name}"
+    return f"{base}/endpoint/{namespace}/{name}"
+
+
+def endpoint_summary(raw: Mapping[str, Any], namespace: str, inference_endpoints_url: str) -> dict[str, Any]:
+    """A plain dict for XCom and trigger events from the raw Endpoint JSON (no env values, no secrets)."""
+    status = raw.get("status") or {}
+    model = raw.get("model") or {}
+    compute = raw.get("compute") or {}
+    scaling = compute.get("scaling") or {}
+    return {
+        "name": raw["name"],
+        "namespace": namespace,
+        "status": status.get("state"),
+        "url": status.get("url"),
+        "message": status.get("message"),
+        "repository": model.get("repository"),
+        "revision": model.get("revision"),
+        "framework": model.get("framework"),
+        "task": model.get("task"),
+        "type": raw.get("type"),
+        "health_route": raw.get("healthRoute"),
+        "instance_type": compute.get("instanceType"),
+        "instance_size": compute.get("instanceSize"),
+        "min_replica": scaling.get("minReplica"),
+        "max_replica": scaling.get("maxReplica"),
+        "page_url": endpoint_page_url(inference_endpoints_url, namespace, raw["name"]),
+    }
+
 
 class EndpointsHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``api`` and ``call``."""
+    """Mixed into ``HfHubHook``; relies on its ``api``, ``call``, ``namespace`` and ``settings``."""
+
+    api: HfApi
+    namespace: str | None
+    settings: Any
+    call: Any
+
+    def endpoint_namespace(self, namespace: str | None = None) -> str:
+        """``namespace``, else the connection's default namespace, else the token's user (asked once)."""
+        if namespace:
+            return namespace
+        if self.namespace:
+            return self.namespace
+        resolved = self.__dict__.get("_whoami_name")
+        if resolved is None:
+            resolved = self.call("whoami", subject="the token's user")["name"]
+            self.__dict__["_whoami_name"] = resolved
+        return resolved
+
+    def _endpoint_summary(self, endpoint: Any, namespace: str) -> dict[str, Any]:
+        return endpoint_summary(endpoint.raw, namespace, self.settings.inference_endpoints_url)
+
+    def get_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """The Endpoint's summary (:func:`endpoint_summary`). Raises ``HfHubNotFoundError`` when missing."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "get_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def list_inference_endpoints(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Summaries of every Endpoint in ``namespace``."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoints = self.call(
+            "list_inference_endpoints", namespace=namespace, subject=f"Inference Endpoints of {namespace}"
+        )
+        return [self._endpoint_summary(endpoint, namespace) for endpoint in endpoints]
+
+    def create_inference_endpoint(
+        self, name: str, *, repository: str, namespace: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Create an Endpoint (``HfApi.create_inference_endpoint``; ``kwargs`` as there). Never retried."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "create_inference_endpoint",
+            name,
+            repository=repository,
+            namespace=namespace,
+            idempotent=False,
+            subject=f"Inference Endpoint {namespace}/{name}",
+            **kwargs,
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def update_inference_endpoint(self, name: str, namespace: str | None = None, **changes: Any) -> dict[str, Any]:
+        """Change an Endpoint (``HfApi.update_inference_endpoint``); ``None`` values are left unchanged."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "update_inference_endpoint",
+            name,
+            namespace=namespace,
+            subject=f"Inference Endpoint {namespace}/{name}",
+            **{key: value for key, value in changes.items() if value is not None},
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def pause_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """Pause an Endpoint (no cost, no traffic until resumed)."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "pause_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def resume_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """Resume a paused or scaled-to-zero Endpoint; a running one is left as it is."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "resume_inference_endpoint",
+            name,
+            namespace=namespace,
+            running_ok=True,
+            subject=f"Inference Endpoint {namespace}/{name}",
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def scale_to_zero_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:
+        """Scale an Endpoint to zero replicas (it wakes up on the next request)."""
+        namespace = self.endpoint_namespace(namespace)
+        endpoint = self.call(
+            "scale_to_zero_inference_endpoint",
+            name,
+            namespace=namespace,
+            subject=f"Inference Endpoint {namespace}/{name}",
+        )
+        return self._endpoint_summary(endpoint, namespace)
+
+    def delete_inference_endpoint(self, name: str, namespace: str | None = None) -> None:
+        """Delete an Endpoint. Raises ``HfHubNotFoundError`` when it does not exist."""
+        namespace = self.endpoint_namespace(namespace)
+        self.call(
+            "delete_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+        )

@@ -27,7 +27,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from airflow_provider_hub.testing._core import HubError, HubState, Principal, not_found, state_of
-from airflow_provider_hub.testing._repos import PLURALS, _json_body, _page
+from airflow_provider_hub.testing._repos import PLURALS, _json_body, _next_link, _page
 
 STATUSES = ("pending", "accepted", "rejected")
 #: The Hub's limit on ``rejectionReason``.
@@ -71,6 +71,9 @@ class AccessStore:
     def __init__(self, hub: HubState) -> None:
         self.hub = hub
         self.requests: dict[tuple[str, str], dict[str, AccessRequest]] = {}
+        # Every request of a repo in arrival order: listing cursors are positions in it, so they stay
+        # valid while requests move between lists (a client deciding while it paginates misses none).
+        self.order: dict[tuple[str, str], list[AccessRequest]] = {}
         self.page_size = 1000
         self._ids = itertools.count(1)
 
@@ -100,16 +103,22 @@ class AccessStore:
                 repo.gated = "manual"
                 hub.repos.save()
             queue = self.requests.setdefault((repo_type, repo_id), {})
+            order = self.order.setdefault((repo_type, repo_id), [])
             for user, email, fields, timestamp in parsed:
                 if user not in hub.users:
                     hub.add_user(user, email=email)
-                queue[user] = AccessRequest(
+                request = AccessRequest(
                     request_id=self._new_id(),
                     user=user,
                     email=email or hub.users[user].email,
                     fields=dict(fields) if fields is not None else None,
                     timestamp=timestamp,
                 )
+                if user in queue:  # asking again replaces the old request, in its place
+                    order[order.index(queue[user])] = request
+                else:
+                    order.append(request)
+                queue[user] = request
 
     def has_access(self, repo_type: str, repo_id: str, user: str) -> bool:
         """Whether ``user`` may read the gated repo: a member of its namespace, or an accepted requester."""
@@ -129,10 +138,20 @@ class AccessStore:
         return f"{next(self._ids):08x}{secrets.token_hex(8)}"
 
     # -- operations behind the routes ----------------------------------------------------------------
-    def listing(self, repo_type: str, repo_id: str, status: str) -> list[dict[str, Any]]:
+    def listing(
+        self, repo_type: str, repo_id: str, status: str, *, cursor: int = 0
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """One page of the ``status`` list from position ``cursor`` on, and the next cursor (``None`` at the end)."""
         with self.hub.lock:
-            queue = self.requests.get((repo_type, repo_id), {})
-            return [_request_json(self.hub, r) for r in queue.values() if r.status == status]
+            order = self.order.get((repo_type, repo_id), [])
+            page = []
+            position = cursor
+            while position < len(order) and len(page) < self.page_size:
+                if order[position].status == status:
+                    page.append(_request_json(self.hub, order[position]))
+                position += 1
+            more = any(r.status == status for r in order[position:])
+            return page, position if more else None
 
     def handle(
         self,
@@ -171,6 +190,7 @@ class AccessStore:
             if request is None:
                 # A granted user never filled the form: no e-mail is shared with the owner, no fields.
                 queue[user] = AccessRequest(self._new_id(), user, None, None, _iso(None), status="accepted")
+                self.order.setdefault((repo_type, repo_id), []).append(queue[user])
             else:
                 request.status, request.rejection_reason = "accepted", None
 
@@ -231,7 +251,12 @@ async def list_requests(request: Request, namespace: str, name: str, status: str
     if status not in STATUSES:
         raise HubError(404, f"Unknown access request list {status!r}; expected one of {', '.join(STATUSES)}")
     store, repo_type, repo_id = _managed_repo(request, namespace, name)
-    page, headers = _page(request, store.listing(repo_type, repo_id, status), store.page_size)
+    try:
+        cursor = max(int(request.query_params.get("cursor", "0")), 0)
+    except ValueError as exc:
+        raise HubError(400, "Invalid cursor") from exc
+    page, next_cursor = store.listing(repo_type, repo_id, status, cursor=cursor)
+    headers = {"Link": _next_link(request, "cursor", next_cursor)} if next_cursor is not None else {}
     return JSONResponse(page, headers=headers)
 
 

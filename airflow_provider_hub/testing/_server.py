@@ -129,8 +129,12 @@ class HubEmulator:
         state.add_org(self.org, fullname="Acme Corp", members=(self.user,))
         return state
 
-    def connection_uri(self) -> str:
-        """The ``AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT`` value pointing Airflow at this emulator."""
+    def connection_uri(self, *, retry_backoff: float = 0.05) -> str:
+        """The ``AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT`` value pointing Airflow at this emulator.
+
+        :param retry_backoff: base of the hook's retry backoff; short by default so tests that
+            inject faults do not wait real seconds (``Retry-After`` is still honoured).
+        """
         import json
 
         return json.dumps(
@@ -142,6 +146,7 @@ class HubEmulator:
                     "namespace": self.user,
                     "inference_endpoints_url": f"{self.url}/v2",
                     "router_url": self.url,
+                    "retry_backoff": retry_backoff,
                 },
             }
         )

@@ -77,7 +77,7 @@ def test_access_triage_decides_by_policy_and_reports(dag_bag: Any, hub_connectio
     dry = run_dag(dag, logical_date=pendulum.datetime(2026, 1, 11, tz="UTC"), run_conf={"dry_run": True})
     assert task_states(dry) == {"triage": "success", "report": "success"}
     api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-    assert len(api.list_pending_access_requests(repo)) == 5  # a dry run changes nothing
+    assert len(list(api.list_pending_access_requests(repo))) == 5  # a dry run changes nothing
     assert xcom_value(dry, "report").startswith("Access triage would decide: 3 accepted, 2 rejected")
 
     dag_run = run_dag(dag, logical_date=pendulum.datetime(2026, 1, 12, tz="UTC"))
@@ -90,7 +90,7 @@ def test_access_triage_decides_by_policy_and_reports(dag_bag: Any, hub_connectio
         "Access triage decided: 3 accepted, 2 rejected, 0 left pending, 0 errors"
     )
 
-    assert api.list_pending_access_requests(repo) == []
+    assert list(api.list_pending_access_requests(repo)) == []
     assert sorted(r.username for r in api.list_accepted_access_requests(repo)) == ["bob", "carol", "dave"]
     rejected = {r.username: r for r in api.list_rejected_access_requests(repo)}
     assert sorted(rejected) == ["eve", "frank"]

@@ -183,3 +183,13 @@ def test_org_membership_lookups(hub_connection, api):
     with pytest.raises(HfHubHTTPError) as missing:
         api.get_user_overview("nobody-at-all")
     assert missing.value.response.status_code == 404
+
+
+def test_deciding_while_paginating_misses_no_request(hub_connection, api):
+    users = [f"u{i:02d}" for i in range(35)]
+    hub_connection.add_access_requests(REPO, [{"user": u} for u in users])
+    hub_connection.state.access.page_size = 10
+    for request in api.list_pending_access_requests(REPO):  # the listing is consumed lazily, page by page
+        api.accept_access_request(REPO, request.username)
+    assert [r.username for r in api.list_accepted_access_requests(REPO)] == users
+    assert list(api.list_pending_access_requests(REPO)) == []

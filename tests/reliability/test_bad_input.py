@@ -96,8 +96,8 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         ("tag", "v1 final"),
     ),
     "repo_file_sensor/path_in_repo": (
-        lambda tmp: HfRepoFileSensor(task_id="t", repo_id="alice/m", path_in_repo="/abs/model.bin"),
-        ("path_in_repo", "/abs/model.bin"),
+        lambda tmp: HfRepoFileSensor(task_id="t", repo_id="alice/m", path_in_repo=".git/config"),
+        ("path_in_repo", ".git/config"),
     ),
     "run_job/command": (
         lambda tmp: HfRunJobOperator(task_id="t", image="python:3.12", command=["python", 3]),
@@ -125,7 +125,7 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     ),
     "grant_access/users": (
         lambda tmp: HfGrantAccessOperator(task_id="t", repo_id="alice/m", users=[]),
-        ("users", "[]"),
+        ("users", "empty list"),
     ),
 }
 
