@@ -21,6 +21,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -59,22 +60,31 @@ def hub_target(output: Path) -> Iterator[Target]:
         yield real_hub_target(token, os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
         return
     from airflow_provider_hub.testing import HubEmulator
-    from airflow_provider_hub.testing._client import client_environment
+    from airflow_provider_hub.testing._client import client_environment, emulated_client
 
-    with HubEmulator(jobs_mode="subprocess") as hub:
+    hf_home = str(output / "hf_home")
+    # This process reads Job logs for the summary: its client must talk to the emulator too.
+    with HubEmulator(jobs_mode="subprocess") as hub, emulated_client(hub.url, hf_home):
         yield Target(
             description=f"the embedded Hub emulator at {hub.url} (user {hub.user!r})",
             endpoint=hub.url,
             token=hub.token,
             connection=hub.connection_uri(),
-            environment=client_environment(hub.url, str(output / "hf_home")),
+            environment=client_environment(hub.url, hf_home),
         )
 
 
 def real_hub_target(token: str, endpoint: str) -> Target:
     from huggingface_hub import HfApi
 
-    namespace = os.environ.get("HF_DEMO_NAMESPACE") or HfApi(endpoint=endpoint, token=token).whoami()["name"]
+    namespace = os.environ.get("HF_DEMO_NAMESPACE")
+    if not namespace:
+        try:
+            namespace = HfApi(endpoint=endpoint, token=token).whoami()["name"]
+        except Exception as exc:
+            raise SystemExit(
+                f"HF_TOKEN is set but {endpoint} did not accept it: {type(exc).__name__}: {exc}"
+            ) from exc
     connection = {
         "conn_type": "huggingface_hub",
         "host": endpoint,
@@ -97,6 +107,8 @@ def airflow_environment(home: Path, target: Target) -> dict[str, str]:
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # Waits (Jobs, Endpoints) defer, and `airflow dags test` runs their triggers: the triggerer path.
+        "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
         "AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT": target.connection,
     }
     # The token travels in the connection only; the client must not pick up another one on its own.
@@ -117,25 +129,29 @@ def run_logged(args: list[str], env: dict[str, str], log_path: Path, timeout: fl
             return 124
 
 
+def run_order(ti: Any) -> tuple[bool, datetime, str]:
+    """Task instances in the order they ran; the ones that never started (upstream failed) last."""
+    started = ti.start_date or ti.end_date
+    return started is None, started or datetime.min.replace(tzinfo=timezone.utc), ti.task_id
+
+
 def read_run(home: Path) -> tuple[Any, list[dict[str, Any]]]:
     """The demo DAG run and its task instances (``task_id``, ``state``, ``duration``, ``xcom``), from the DB."""
     os.environ["AIRFLOW_HOME"] = str(home)
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-    from airflow import settings
     from airflow.models.dagrun import DagRun
     from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
     from sqlalchemy import select
 
-    with settings.Session() as session:
+    with create_session() as session:
         dag_run = session.scalars(
             select(DagRun).where(DagRun.dag_id == DAG_ID).order_by(DagRun.id.desc())
         ).first()
         if dag_run is None:
             return None, []
         tasks = []
-        for ti in sorted(
-            dag_run.get_task_instances(session=session), key=lambda t: t.start_date or t.end_date
-        ):
+        for ti in sorted(dag_run.get_task_instances(session=session), key=run_order):
             row = session.scalars(
                 XComModel.get_many(
                     run_id=dag_run.run_id, dag_ids=DAG_ID, task_ids=ti.task_id, key="return_value"
@@ -180,9 +196,9 @@ def summary(
         lines.append(f"Job:      {job['job_id']} ({job.get('stage')}) {job.get('url', '')}".rstrip())
         for line in target.job_log_tail(job["job_id"], job.get("namespace")):
             lines.append(f"          | {line}")
-    endpoint = next((r for r in results.values() if "endpoint_url" in r), None)
+    endpoint = next((r for r in results.values() if "page_url" in r and "status" in r), None)
     if endpoint:
-        lines.append(f"Endpoint: {endpoint['endpoint_url']} ({endpoint.get('status')})")
+        lines.append(f"Endpoint: {endpoint.get('url')} ({endpoint['status']}), page {endpoint['page_url']}")
     provider = next((r for r in results.values() if "provider" in r), None)
     if provider:
         lines.append(f"Provider: {provider['provider']}")
@@ -199,7 +215,9 @@ def main(argv: list[str] | None = None) -> int:
 
     output = args.output.resolve()
     home = output / "airflow_home"
-    shutil.rmtree(output, ignore_errors=True)
+    # A fresh Airflow and client cache each time; only what the demo itself wrote there is removed.
+    for previous in (home, output / "hf_home"):
+        shutil.rmtree(previous, ignore_errors=True)
     home.mkdir(parents=True)
     migrate_log, test_log = output / "db_migrate.log", output / "dags_test.log"
 

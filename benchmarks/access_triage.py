@@ -7,7 +7,7 @@ reason): the operator through ``execute`` with ``--concurrency`` decisions in fl
 ``accept_access_request`` / ``reject_access_request`` after the other.
 
 The emulator answers on loopback in well under a millisecond, far faster than the Hub does across the
-internet; ``--rtt-ms`` (default 20) adds that round trip to every ``/api`` request as fault-injected
+internet; ``--rtt-ms`` (default 10, a round trip within one cloud region) adds that round trip to every ``/api`` request as fault-injected
 latency, so the comparison measures what it would on a real network. ``--rtt-ms 0`` shows the pure
 CPU-bound case.
 
@@ -42,7 +42,9 @@ REJECTION_REASON = "Access is limited to research use; tell us about yours in th
 def start_emulator() -> tuple[subprocess.Popen[str], str, str]:
     """The emulator process, its URL and the Airflow connection URI pointing at it."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     url = conn = None
@@ -142,10 +144,12 @@ def final_state(url: str, token: str, repo_id: str) -> dict[str, str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=10_000, help="pending requests per repo")
     parser.add_argument("--concurrency", type=int, default=32, help="the operator's max_concurrency")
-    parser.add_argument("--rtt-ms", type=float, default=20.0, help="emulated network round trip per request")
+    parser.add_argument("--rtt-ms", type=float, default=10.0, help="emulated network round trip per request")
     args = parser.parse_args()
 
     # Imported before timing: Airflow's own import (seconds) is not part of deciding requests.

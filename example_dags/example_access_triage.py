@@ -32,7 +32,9 @@ def research_use(request: PendingAccessRequest) -> str | None:
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     params={
-        "repo_id": Param("acme/gated-model", type="string", description="Gated repo whose requests to decide"),
+        "repo_id": Param(
+            "acme/gated-model", type="string", description="Gated repo whose requests to decide"
+        ),
         "dry_run": Param(False, type="boolean", description="Evaluate and report only"),
     },
     # Keeps ``dry_run`` a boolean once rendered.

@@ -48,6 +48,7 @@ class AccessHookMixin:
 
         The Hub answers 404 when the request is already in the target list, when it no longer exists, or
         when the user is gone: in every case someone (or something) else settled it, so the caller skips it.
+        A missing repo is still an error.
         The call is safe to repeat (the same target state), so it runs under the retry policy, 429 and
         ``Retry-After`` included.
 
@@ -70,7 +71,11 @@ class AccessHookMixin:
                 self.call("cancel_access_request", repo_id, user, repo_type=repo_type, subject=subject)
             else:
                 raise ValueError(f"status must be 'pending', 'accepted' or 'rejected'; got {status!r}")
-        except HfHubNotFoundError:
+        except HfHubNotFoundError as exc:
+            from huggingface_hub.errors import RepositoryNotFoundError
+
+            if isinstance(exc.__cause__, RepositoryNotFoundError):  # the repo itself is gone: not a skip
+                raise
             return False
         return True
 
@@ -81,7 +86,11 @@ class AccessHookMixin:
         """
         try:
             self.call(
-                "grant_access", repo_id, user, repo_type=repo_type, subject=f"access of {user} to {repo_type} {repo_id}"
+                "grant_access",
+                repo_id,
+                user,
+                repo_type=repo_type,
+                subject=f"access of {user} to {repo_type} {repo_id}",
             )
         except HfHubError as exc:
             if exc.status_code == 400 and "already" in str(exc).lower():

@@ -94,7 +94,10 @@ class EndpointsHookMixin:
         """The Endpoint's summary (:func:`endpoint_summary`). Raises ``HfHubNotFoundError`` when missing."""
         namespace = self.endpoint_namespace(namespace)
         endpoint = self.call(
-            "get_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+            "get_inference_endpoint",
+            name,
+            namespace=namespace,
+            subject=f"Inference Endpoint {namespace}/{name}",
         )
         return self._endpoint_summary(endpoint, namespace)
 
@@ -122,7 +125,9 @@ class EndpointsHookMixin:
         )
         return self._endpoint_summary(endpoint, namespace)
 
-    def update_inference_endpoint(self, name: str, namespace: str | None = None, **changes: Any) -> dict[str, Any]:
+    def update_inference_endpoint(
+        self, name: str, namespace: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
         """Change an Endpoint (``HfApi.update_inference_endpoint``); ``None`` values are left unchanged."""
         namespace = self.endpoint_namespace(namespace)
         endpoint = self.call(
@@ -138,7 +143,10 @@ class EndpointsHookMixin:
         """Pause an Endpoint (no cost, no traffic until resumed)."""
         namespace = self.endpoint_namespace(namespace)
         endpoint = self.call(
-            "pause_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+            "pause_inference_endpoint",
+            name,
+            namespace=namespace,
+            subject=f"Inference Endpoint {namespace}/{name}",
         )
         return self._endpoint_summary(endpoint, namespace)
 
@@ -169,5 +177,8 @@ class EndpointsHookMixin:
         """Delete an Endpoint. Raises ``HfHubNotFoundError`` when it does not exist."""
         namespace = self.endpoint_namespace(namespace)
         self.call(
-            "delete_inference_endpoint", name, namespace=namespace, subject=f"Inference Endpoint {namespace}/{name}"
+            "delete_inference_endpoint",
+            name,
+            namespace=namespace,
+            subject=f"Inference Endpoint {namespace}/{name}",
         )

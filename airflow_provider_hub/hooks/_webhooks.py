@@ -40,7 +40,8 @@ def normalize_domains(domains: Iterable[str] | None) -> list[str]:
 
 def _watched_key(watched: Iterable[Any]) -> frozenset[tuple[str, str]]:
     return frozenset(
-        (item["type"], item["name"]) if isinstance(item, Mapping) else (item.type, item.name) for item in watched
+        (item["type"], item["name"]) if isinstance(item, Mapping) else (item.type, item.name)
+        for item in watched
     )
 
 

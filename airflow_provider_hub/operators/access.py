@@ -65,7 +65,6 @@ class PendingAccessRequest:
 @dataclass
 class _Decision:
     user: str
-    email: str | None
     status: str  # "accepted" | "rejected" | "pending"
     rule: str
 
@@ -152,7 +151,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         "reject_others",
         "rejection_reason",
         "max_requests",
-        "dry_run",
+        "dry_run_only",
         "max_concurrency",
         "hf_conn_id",
     )
@@ -189,7 +188,8 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         self.reject_others = reject_others
         self.rejection_reason = rejection_reason
         self.max_requests = max_requests
-        self.dry_run = dry_run
+        # Not ``self.dry_run``: that name is ``BaseOperator.dry_run()``, which must stay callable.
+        self.dry_run_only = dry_run
         self.max_concurrency = max_concurrency
         self.log_emails = log_emails
         self.hf_conn_id = hf_conn_id
@@ -204,9 +204,11 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         check_repo_id(self.repo_id, require_namespace=True)
         self._users = _as_list(self.allow_users, "allow_users")
         self._orgs = set(_as_list(self.allow_orgs, "allow_orgs"))
-        self._domains = [d.lower().lstrip("@") for d in _as_list(self.allow_email_domains, "allow_email_domains")]
+        self._domains = [
+            d.lower().lstrip("@") for d in _as_list(self.allow_email_domains, "allow_email_domains")
+        ]
         self._limit = _positive_int(self.max_requests, "max_requests", optional=True)
-        self._concurrency = _positive_int(self.max_concurrency, "max_concurrency", optional=False)
+        self._concurrency: int = _positive_int(self.max_concurrency, "max_concurrency", optional=False) or 1
         if self.rejection_reason is not None and (
             not isinstance(self.rejection_reason, str) or len(self.rejection_reason) > MAX_REJECTION_REASON
         ):
@@ -214,9 +216,9 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
                 f"rejection_reason must be a string of at most {MAX_REJECTION_REASON} characters (the Hub's "
                 f"limit); got {self.rejection_reason!r}"
             )
-        for name in ("reject_others", "dry_run"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be true or false; got {getattr(self, name)!r}")
+        for name, value in (("reject_others", self.reject_others), ("dry_run", self.dry_run_only)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false; got {value!r}")
 
     # -- policy --------------------------------------------------------------------------------------
     def _email_allowed(self, email: str | None) -> bool:
@@ -225,9 +227,11 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         domain = email.rsplit("@", 1)[1].lower()
         return any(domain == d or domain.endswith("." + d) for d in self._domains)
 
-    def _evaluate(self, request: PendingAccessRequest, orgs_of: Callable[[str], tuple[str, ...]]) -> _Decision:
+    def _evaluate(
+        self, request: PendingAccessRequest, orgs_of: Callable[[str], tuple[str, ...]]
+    ) -> _Decision:
         def decision(status: str, rule: str) -> _Decision:
-            return _Decision(request.user, request.email, status, rule)
+            return _Decision(request.user, status, rule)
 
         if any(fnmatch.fnmatchcase(request.user, pattern) for pattern in self._users):
             return decision("accepted", "allow_users")
@@ -245,7 +249,9 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
             if answer == "reject":
                 return decision("rejected", "accept_if")
             if answer not in _LEAVE:
-                raise ValueError(f"accept_if returned {answer!r}; expected 'accept', 'reject', None or 'pending'")
+                raise ValueError(
+                    f"accept_if returned {answer!r}; expected 'accept', 'reject', None or 'pending'"
+                )
         if self.reject_others:
             return decision("rejected", "reject_others")
         return decision("pending", "no rule")
@@ -254,8 +260,10 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         self._check()
         hook, repo_id, repo_type = self.hook, self.repo_id, self.repo_type
-        HfRepoLink.persist(context, f"{hook.endpoint}/{'' if repo_type == 'model' else repo_type + 's/'}{repo_id}")
-        hook.api  # build the client once, before worker threads share it
+        HfRepoLink.persist(
+            context, f"{hook.endpoint}/{'' if repo_type == 'model' else repo_type + 's/'}{repo_id}"
+        )
+        _ = hook.api  # build the client once, before worker threads share it
         pending = [
             PendingAccessRequest(
                 user=r.username,
@@ -274,9 +282,10 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="hf-access") as pool:
             decisions = self._evaluate_all(pending, pool, report)
             to_send = [d for d in decisions if d.status != "pending"]
-            if to_send and not self.dry_run:
+            if to_send and not self.dry_run_only:
                 still_pending = {
-                    r.username for r in hook.list_access_requests(repo_id, status="pending", repo_type=repo_type)
+                    r.username
+                    for r in hook.list_access_requests(repo_id, status="pending", repo_type=repo_type)
                 }
                 for decision in to_send:
                     if decision.user not in still_pending:
@@ -286,9 +295,11 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
                 outcomes = list(pool.map(self._send, to_send))
             else:
                 outcomes = [True] * len(to_send)
-        for decision, outcome in zip(to_send, outcomes):
+        for decision, outcome in zip(to_send, outcomes, strict=True):
             if isinstance(outcome, Exception):
-                report.errors.append({"user": decision.user, "decision": decision.status, "error": str(outcome)})
+                report.errors.append(
+                    {"user": decision.user, "decision": decision.status, "error": str(outcome)}
+                )
                 report.rules["error", decision.rule] += 1
             elif outcome:
                 getattr(report, decision.status).append(decision.user)
@@ -307,7 +318,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
             "left_pending": report.left_pending,
             "skipped": report.skipped,
             "errors": report.errors,
-            "dry_run": self.dry_run,
+            "dry_run": self.dry_run_only,
         }
         if self.log_emails:
             result["emails"] = {r.user: r.email for r in pending if r.email}
@@ -343,20 +354,22 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         chunk = self._concurrency * 8
         for start in range(0, len(pending), chunk):
             batch = pending[start : start + chunk]
-            for request, outcome in zip(batch, pool.map(evaluate, batch)):
+            for request, outcome in zip(batch, pool.map(evaluate, batch), strict=True):
                 if isinstance(outcome, Exception):
-                    report.errors.append({"user": request.user, "decision": "evaluate", "error": str(outcome)})
+                    report.errors.append(
+                        {"user": request.user, "decision": "evaluate", "error": str(outcome)}
+                    )
                     report.rules["error", "evaluation"] += 1
                     continue
                 if outcome.status != "pending":
                     if self._limit is not None and decided >= self._limit:
-                        outcome = _Decision(request.user, request.email, "pending", "max_requests reached")
+                        outcome = _Decision(request.user, "pending", "max_requests reached")
                     else:
                         decided += 1
                 decisions.append(outcome)
             if self._limit is not None and decided >= self._limit:
                 decisions += [
-                    _Decision(r.user, r.email, "pending", "max_requests reached") for r in pending[start + chunk :]
+                    _Decision(r.user, "pending", "max_requests reached") for r in pending[start + chunk :]
                 ]
                 break
         return decisions
@@ -375,7 +388,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
             return exc
 
     def _log_summary(self, report: _Report, total: int) -> None:
-        verb = "would be" if self.dry_run else "were"
+        verb = "would be" if self.dry_run_only else "were"
         lines = [f"Access requests on {self.repo_type} {self.repo_id}: {total} pending at start", ""]
         lines.append(f"{'outcome':<14} {'rule':<22} {'count':>7}")
         lines.append(f"{'-' * 14} {'-' * 22} {'-' * 7}")

@@ -75,7 +75,9 @@ class HfCreateWebhookOperator(BaseOperator):
 
             secret = self.hook.get_connection(self.secret_conn_id).password
             if not secret:
-                raise ValueError(f"secret_conn_id {self.secret_conn_id!r} names a connection without a password")
+                raise ValueError(
+                    f"secret_conn_id {self.secret_conn_id!r} names a connection without a password"
+                )
             mask_secret(secret)
         result = self.hook.ensure_webhook(self.url, watched, domains=domains, secret=secret)
         self.log.info("Webhook %s for %s: %s", result["webhook_id"], self.url, result["action"])

@@ -107,7 +107,7 @@ class AccessStore:
             for user, email, fields, timestamp in parsed:
                 if user not in hub.users:
                     hub.add_user(user, email=email)
-                request = AccessRequest(
+                new = AccessRequest(
                     request_id=self._new_id(),
                     user=user,
                     email=email or hub.users[user].email,
@@ -115,10 +115,10 @@ class AccessStore:
                     timestamp=timestamp,
                 )
                 if user in queue:  # asking again replaces the old request, in its place
-                    order[order.index(queue[user])] = request
+                    order[order.index(queue[user])] = new
                 else:
-                    order.append(request)
-                queue[user] = request
+                    order.append(new)
+                queue[user] = new
 
     def has_access(self, repo_type: str, repo_id: str, user: str) -> bool:
         """Whether ``user`` may read the gated repo: a member of its namespace, or an accepted requester."""
@@ -144,7 +144,7 @@ class AccessStore:
         """One page of the ``status`` list from position ``cursor`` on, and the next cursor (``None`` at the end)."""
         with self.hub.lock:
             order = self.order.get((repo_type, repo_id), [])
-            page = []
+            page: list[dict[str, Any]] = []
             position = cursor
             while position < len(order) and len(page) < self.page_size:
                 if order[position].status == status:
@@ -274,10 +274,10 @@ async def handle_request(request: Request, namespace: str, name: str) -> dict[st
         if status != "rejected":
             raise HubError(400, "'rejectionReason' can only be given when rejecting a request")
         if not isinstance(reason, str) or len(reason) > MAX_REJECTION_REASON:
-            raise HubError(400, f"'rejectionReason' must be a string of at most {MAX_REJECTION_REASON} characters")
-    store.handle(
-        repo_type, repo_id, user=user, request_id=request_id, status=status, rejection_reason=reason
-    )
+            raise HubError(
+                400, f"'rejectionReason' must be a string of at most {MAX_REJECTION_REASON} characters"
+            )
+    store.handle(repo_type, repo_id, user=user, request_id=request_id, status=status, rejection_reason=reason)
     return {"status": status}
 
 
@@ -300,7 +300,12 @@ for _plural in PLURALS:
 
 def _org_json(hub: HubState, name: str) -> dict[str, Any]:
     org = hub.orgs[name]
-    return {"name": org.name, "fullname": org.fullname, "avatarUrl": f"/avatars/{org.name}.svg", "type": "org"}
+    return {
+        "name": org.name,
+        "fullname": org.fullname,
+        "avatarUrl": f"/avatars/{org.name}.svg",
+        "type": "org",
+    }
 
 
 @router.get("/api/users/{username}/overview")
@@ -337,7 +342,12 @@ async def organization_members(request: Request, org: str) -> Response:
         if org not in hub.orgs:
             raise HubError(404, f"Organization {org} not found")
         members = [
-            {"user": name, "fullname": hub.users[name].fullname, "avatarUrl": f"/avatars/{name}.svg", "type": "user"}
+            {
+                "user": name,
+                "fullname": hub.users[name].fullname,
+                "avatarUrl": f"/avatars/{name}.svg",
+                "type": "user",
+            }
             for name in sorted(hub.orgs[org].members)
         ]
     page, headers = _page(request, members, hub.access.page_size)

@@ -22,10 +22,23 @@ from airflow_provider_hub.testing._core import HubError, HubState, Principal, st
 router = APIRouter()
 
 #: Plan used when none was set for an Endpoint's name.
-DEFAULT_PLAN: tuple[tuple[str, float | None], ...] = (("pending", 0.2), ("initializing", 0.3), ("running", None))
+DEFAULT_PLAN: tuple[tuple[str, float | None], ...] = (
+    ("pending", 0.2),
+    ("initializing", 0.3),
+    ("running", None),
+)
 #: Plan of an update when none was set: a short ``updating`` phase, then running again.
 DEFAULT_UPDATE_PLAN: tuple[tuple[str, float | None], ...] = (("updating", 0.2), ("running", None))
-STATUSES = ("pending", "initializing", "updating", "updateFailed", "running", "paused", "failed", "scaledToZero")
+STATUSES = (
+    "pending",
+    "initializing",
+    "updating",
+    "updateFailed",
+    "running",
+    "paused",
+    "failed",
+    "scaledToZero",
+)
 FAILURE_MESSAGE = "Endpoint failed to start: the model server exited with code 1 (emulated failure)"
 HEALTH_ROUTE = "/health"
 
@@ -95,7 +108,9 @@ class EndpointStore:
         with self.hub.lock:
             self.plans[name] = plan
 
-    def _plan(self, name: str, default: tuple[tuple[str, float | None], ...]) -> tuple[tuple[str, float | None], ...]:
+    def _plan(
+        self, name: str, default: tuple[tuple[str, float | None], ...]
+    ) -> tuple[tuple[str, float | None], ...]:
         return self.plans.get(name, default)
 
     def get(self, namespace: str, name: str) -> Endpoint:
@@ -107,7 +122,15 @@ class EndpointStore:
     def to_json(self, endpoint: Endpoint) -> dict[str, Any]:
         state = endpoint.status()
         config = endpoint.config
-        model = {"revision": None, "task": None, "framework": "pytorch", **copy.deepcopy(config.get("model", {}))}
+        model = {
+            "revision": None,
+            "task": None,
+            "framework": "pytorch",
+            **copy.deepcopy(config.get("model", {})),
+        }
+        if model.get("secrets"):
+            # Like the Hub, never send secret values back.
+            model["secrets"] = {key: "******" for key in model["secrets"]}
         running = state == "running"
         scaling = config.get("compute", {}).get("scaling", {})
         replicas = max(1, int(scaling.get("minReplica") or 1)) if running else 0
@@ -123,7 +146,9 @@ class EndpointStore:
             "status": {
                 "state": state,
                 "message": FAILURE_MESSAGE if state in ("failed", "updateFailed") else f"Endpoint is {state}",
-                "url": f"{self.hub.base_url}/_endpoints/{endpoint.namespace}/{endpoint.name}" if running else None,
+                "url": f"{self.hub.base_url}/_endpoints/{endpoint.namespace}/{endpoint.name}"
+                if running
+                else None,
                 "private": None,
                 "createdAt": _iso(endpoint.created_at),
                 "createdBy": {"id": f"u-{endpoint.created_by}", "name": endpoint.created_by},
@@ -143,7 +168,11 @@ def attach(hub: HubState) -> None:
 def _caller(request: Request, namespace: str, *, write: bool) -> tuple[HubState, EndpointStore, Principal]:
     hub = state_of(request)
     principal = hub.require_principal(request)
-    allowed = hub.can_write_namespace(principal, namespace) if write else hub.can_read_namespace(principal, namespace)
+    allowed = (
+        hub.can_write_namespace(principal, namespace)
+        if write
+        else hub.can_read_namespace(principal, namespace)
+    )
     if not allowed:
         raise HubError(403, f"You don't have access to Inference Endpoints in namespace {namespace!r}")
     return hub, hub.endpoints, principal

@@ -93,7 +93,10 @@ class ProviderStore:
             entries = []
             for name, entry in sorted(providers.items()):
                 # The router reports probe health ("live" | "error"); a staging mapping is not routable.
-                item: dict[str, Any] = {"provider": name, "status": "live" if entry["status"] == "live" else "error"}
+                item: dict[str, Any] = {
+                    "provider": name,
+                    "status": "live" if entry["status"] == "live" else "error",
+                }
                 item.update({key: entry[key] for key in ROUTER_FIELDS if key in entry})
                 entries.append(item)
             return {

@@ -47,9 +47,9 @@ class WebhookStore:
         hub.on_close(self.close)
 
     # -- CRUD ---------------------------------------------------------------------------------------
-    def list(self, principal: Principal) -> list[dict[str, Any]]:
+    def list_for(self, principal: Principal) -> list[dict[str, Any]]:
         with self.hub.lock:
-            return [self._public(w) for w in self._webhooks.values() if w["owner"] == principal.user]
+            return [self.public_view(w) for w in self._webhooks.values() if w["owner"] == principal.user]
 
     def get(self, principal: Principal, webhook_id: str) -> dict[str, Any]:
         with self.hub.lock:
@@ -64,7 +64,7 @@ class WebhookStore:
         url = body.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
             raise HubError(400, "A webhook needs an http(s) 'url' (job-triggered webhooks are not emulated)")
-        webhook = {
+        webhook: dict[str, Any] = {
             "id": secrets.token_hex(12),
             "owner": principal.user,
             "url": url,
@@ -104,7 +104,7 @@ class WebhookStore:
             del self._webhooks[webhook_id]
 
     @staticmethod
-    def _public(webhook: dict[str, Any]) -> dict[str, Any]:
+    def public_view(webhook: dict[str, Any]) -> dict[str, Any]:
         return {key: value for key, value in webhook.items() if key != "owner"}
 
     # -- deliveries ---------------------------------------------------------------------------------
@@ -124,7 +124,9 @@ class WebhookStore:
             if not matching or self._closed:
                 return
             if self._worker is None:
-                self._worker = threading.Thread(target=self._deliver_forever, name="hub-webhooks", daemon=True)
+                self._worker = threading.Thread(
+                    target=self._deliver_forever, name="hub-webhooks", daemon=True
+                )
                 self._worker.start()
         for webhook in matching:
             self._outbox.put((webhook, self._payload(change, webhook)))
@@ -141,7 +143,10 @@ class WebhookStore:
                 "id": f"r-{change.repo_type}-{change.repo_id}",
                 "private": change.private,
                 "owner": {"id": f"u-{namespace}"},
-                "url": {"web": f"{base}/{url_path}", "api": f"{base}/api/{change.repo_type}s/{change.repo_id}"},
+                "url": {
+                    "web": f"{base}/{url_path}",
+                    "api": f"{base}/api/{change.repo_type}s/{change.repo_id}",
+                },
                 # The Hub sends ``headSha``; huggingface_hub's model reads ``head_sha``: send both.
                 "headSha": change.head_sha,
                 "head_sha": change.head_sha,
@@ -154,7 +159,10 @@ class WebhookStore:
         if change.discussion is not None:
             payload["discussion"] = change.discussion
         if change.moved_to:
-            payload["movedTo"] = {"name": change.moved_to, "owner": {"id": f"u-{change.moved_to.split('/')[0]}"}}
+            payload["movedTo"] = {
+                "name": change.moved_to,
+                "owner": {"id": f"u-{change.moved_to.split('/')[0]}"},
+            }
         return payload
 
     def _deliver_forever(self) -> None:
@@ -222,7 +230,9 @@ def _watched(value: Any) -> list[dict[str, str]]:
     items = []
     for item in value:
         if not isinstance(item, dict) or item.get("type") not in WATCHED_TYPES or not item.get("name"):
-            raise HubError(400, f"Invalid watched item {item!r}: type must be one of {', '.join(WATCHED_TYPES)}")
+            raise HubError(
+                400, f"Invalid watched item {item!r}: type must be one of {', '.join(WATCHED_TYPES)}"
+            )
         items.append({"type": item["type"], "name": str(item["name"])})
     return items
 
@@ -261,37 +271,37 @@ def _store(request: Request) -> tuple[WebhookStore, Principal]:
 @router.get("/api/settings/webhooks")
 async def list_webhooks(request: Request) -> list[dict[str, Any]]:
     store, principal = _store(request)
-    return store.list(principal)
+    return store.list_for(principal)
 
 
 @router.post("/api/settings/webhooks")
 async def create_webhook(request: Request) -> dict[str, Any]:
     store, principal = _store(request)
-    return {"webhook": store._public(store.create(principal, await _body(request)))}
+    return {"webhook": store.public_view(store.create(principal, await _body(request)))}
 
 
 @router.get("/api/settings/webhooks/{webhook_id}")
 async def get_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
     store, principal = _store(request)
-    return {"webhook": store._public(store.get(principal, webhook_id))}
+    return {"webhook": store.public_view(store.get(principal, webhook_id))}
 
 
 @router.post("/api/settings/webhooks/{webhook_id}")
 async def update_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
     store, principal = _store(request)
-    return {"webhook": store._public(store.update(principal, webhook_id, await _body(request)))}
+    return {"webhook": store.public_view(store.update(principal, webhook_id, await _body(request)))}
 
 
 @router.post("/api/settings/webhooks/{webhook_id}/enable")
 async def enable_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
     store, principal = _store(request)
-    return {"webhook": store._public(store.set_disabled(principal, webhook_id, False))}
+    return {"webhook": store.public_view(store.set_disabled(principal, webhook_id, False))}
 
 
 @router.post("/api/settings/webhooks/{webhook_id}/disable")
 async def disable_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
     store, principal = _store(request)
-    return {"webhook": store._public(store.set_disabled(principal, webhook_id, True))}
+    return {"webhook": store.public_view(store.set_disabled(principal, webhook_id, True))}
 
 
 @router.delete("/api/settings/webhooks/{webhook_id}")

@@ -108,7 +108,9 @@ class HfInferenceEndpointTrigger(BaseTrigger):
                 return
             except Exception as exc:  # the hook already retried transient failures
                 errors += 1
-                self.log.warning("Reading Endpoint %s/%s failed (%d in a row): %s", self.namespace, self.name, errors, exc)
+                self.log.warning(
+                    "Reading Endpoint %s/%s failed (%d in a row): %s", self.namespace, self.name, errors, exc
+                )
                 if errors >= MAX_CONSECUTIVE_ERRORS:
                     yield self._event("error", raw, f"Could not read the Endpoint's status: {exc}")
                     return

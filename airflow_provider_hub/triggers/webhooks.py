@@ -36,14 +36,18 @@ _ERROR_LOG_EVERY = 5
 def parse_watched_repo(value: str) -> tuple[str, str]:
     """``"alice/x"`` -> ``("model", "alice/x")``; ``"datasets/alice/x"`` -> ``("dataset", "alice/x")``."""
     if not isinstance(value, str):
-        raise ValueError(f"repo_ids entries must be strings like 'alice/x' or 'datasets/alice/x'; got {value!r}")
+        raise ValueError(
+            f"repo_ids entries must be strings like 'alice/x' or 'datasets/alice/x'; got {value!r}"
+        )
     repo_type = "model"
     for prefix, kind in _TYPE_PREFIXES.items():
         if value.startswith(prefix):
             repo_type, value = kind, value[len(prefix) :]
             break
     if value.count("/") != 1 or not all(value.split("/")):
-        raise ValueError(f"repo_ids entry {value!r} must be 'namespace/name', optionally prefixed 'datasets/' or 'spaces/'")
+        raise ValueError(
+            f"repo_ids entry {value!r} must be 'namespace/name', optionally prefixed 'datasets/' or 'spaces/'"
+        )
     return repo_type, value
 
 
@@ -68,7 +72,9 @@ def compact_event(payload: dict[str, Any]) -> dict[str, Any]:
     if not all(isinstance(v, str) for v in (scope, action, repo_type, repo_id)):
         raise ValueError("not a Hub webhook payload (event scope/action and repo type/name must be strings)")
     refs = payload.get("updatedRefs") or []
-    if not isinstance(refs, list) or not all(isinstance(r, dict) and isinstance(r.get("ref"), str) for r in refs):
+    if not isinstance(refs, list) or not all(
+        isinstance(r, dict) and isinstance(r.get("ref"), str) for r in refs
+    ):
         raise ValueError("not a Hub webhook payload (updatedRefs must be a list of {ref, oldSha, newSha})")
     updated_refs = [{"ref": r["ref"], "old_sha": r.get("oldSha"), "new_sha": r.get("newSha")} for r in refs]
     main = next((r for r in updated_refs if r["ref"] == "refs/heads/main"), None)
@@ -110,15 +116,26 @@ class Watermarks:
         self._variable = f"hf_watermark::{key}"
         self._cache: dict[str, str] | None = None
 
+    def _accessors(self) -> list[Any]:
+        # Identical watchers of several assets share one trigger, whose store then spans those assets and has
+        # no single-asset form: keep the watermark in each of them.
+        store = self._store
+        many = [*getattr(store, "_by_name", {}).values(), *getattr(store, "_by_uri", {}).values()]
+        return many or [store]
+
     async def get(self, repo: str) -> str | None:
         if self._store is not None:
-            value = await self._store.aget(f"head::{repo}")
-            return value if isinstance(value, str) else None
+            for accessor in self._accessors():
+                value = await accessor.aget(f"head::{repo}")
+                if isinstance(value, str):
+                    return value
+            return None
         return (await self._load()).get(repo)
 
     async def set(self, repo: str, sha: str) -> None:
         if self._store is not None:
-            await self._store.aset(f"head::{repo}", sha)
+            for accessor in self._accessors():
+                await accessor.aset(f"head::{repo}", sha)
             return
         values = await self._load()
         values[repo] = sha
@@ -171,7 +188,9 @@ class WebhookListener:
         self._connections: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        self.server = await asyncio.start_server(self._serve, self.host, self.port, reuse_address=True)
+        self.server = await asyncio.start_server(
+            self._serve, self.host, self.port, reuse_address=True, limit=MAX_HEADER_BYTES
+        )
 
     async def close(self) -> None:
         """Stop listening and end the open (keep-alive) connections."""
@@ -191,7 +210,12 @@ class WebhookListener:
                 keep_alive = await asyncio.wait_for(self._one_request(reader, writer), REQUEST_TIMEOUT)
                 if not keep_alive:
                     break
-        except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+        except (
+            asyncio.TimeoutError,
+            ConnectionError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+        ):
             pass
         except asyncio.CancelledError:
             pass  # the listener is closing: end this connection quietly
@@ -273,8 +297,16 @@ def _parse_head(head: bytes) -> tuple[str, str, dict[str, str]]:
 
 
 async def _respond(writer: asyncio.StreamWriter, status: int, message: str, *, keep_alive: bool) -> None:
-    reasons = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed",
-               411: "Length Required", 413: "Content Too Large", 431: "Request Header Fields Too Large"}
+    reasons = {
+        200: "OK",
+        400: "Bad Request",
+        401: "Unauthorized",
+        404: "Not Found",
+        405: "Method Not Allowed",
+        411: "Length Required",
+        413: "Content Too Large",
+        431: "Request Header Fields Too Large",
+    }
     body = json.dumps({"status": "accepted"} if status == 200 else {"error": message}).encode()
     writer.write(
         f"HTTP/1.1 {status} {reasons[status]}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
@@ -418,10 +450,15 @@ class HfWebhookTrigger(BaseEventTrigger):
         from airflow.sdk.bases.hook import BaseHook
         from airflow.sdk.log import mask_secret
 
-        connection = await BaseHook.aget_connection(self.secret_conn_id)
+        if hasattr(BaseHook, "aget_connection"):
+            connection = await BaseHook.aget_connection(self.secret_conn_id)
+        else:  # Airflow 3.2
+            connection = await asyncio.to_thread(BaseHook.get_connection, self.secret_conn_id)
         secret = connection.password or ""
         if not secret:
-            raise ValueError(f"connection {self.secret_conn_id!r} has no password to use as the webhook secret")
+            raise ValueError(
+                f"connection {self.secret_conn_id!r} has no password to use as the webhook secret"
+            )
         mask_secret(secret)
         watermarks = Watermarks(self, self._watermark_key())
         # Listen first, then reconcile: a delivery arriving meanwhile waits in the queue, and the watermark
@@ -431,7 +468,9 @@ class HfWebhookTrigger(BaseEventTrigger):
         try:
             if self.repo_ids is not None and event_matches("repo.content.update", self.events):
                 for repo_type, repo_id in sorted({parse_watched_repo(r) for r in self.repo_ids}):
-                    event = await _reconcile(self.hf_conn_id, repo_type, repo_id, "main", watermarks, self.log)
+                    event = await _reconcile(
+                        self.hf_conn_id, repo_type, repo_id, "main", watermarks, self.log
+                    )
                     if event is not None:
                         yield TriggerEvent(event)
             while True:
@@ -544,8 +583,13 @@ class HfRepoCommitTrigger(BaseEventTrigger):
             except Exception:
                 failures += 1
                 log = self.log.error if failures % _ERROR_LOG_EVERY == 0 else self.log.warning
-                log("Polling the head of %s %s failed (%d in a row)", self.repo_type, self.repo_id, failures,
-                    exc_info=True)
+                log(
+                    "Polling the head of %s %s failed (%d in a row)",
+                    self.repo_type,
+                    self.repo_id,
+                    failures,
+                    exc_info=True,
+                )
                 event = None
             if event is not None:
                 event["source"] = "poll"

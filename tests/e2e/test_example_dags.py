@@ -6,7 +6,9 @@ each test checks what the run changed on the Hub (commits, decisions, Jobs) and 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,35 +21,47 @@ from tests.helpers import task_states, xcom_value
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
 
-@pytest.fixture(scope="module")
-def dag_bag() -> Any:
+def load_example(dag_id: str, file: str | None = None) -> Any:
+    """The DAG ``dag_id`` of ``example_dags/{file or dag_id}.py``, freshly parsed as a worker parses it.
+
+    Each run gets its own parse: ``dag.test()`` writes a run's ``conf`` into the DAG's ``Param`` objects,
+    so a DAG object reused across runs would carry one run's conf into the next.
+    """
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=EXAMPLE_DAGS)
+    bag = DagBag(dag_folder=EXAMPLE_DAGS / f"{file or dag_id}.py")
+    assert bag.import_errors == {}
+    return bag.dags[dag_id]
 
 
-def example_dag(dag_bag: Any, dag_id: str) -> Any:
-    dag = dag_bag.dags.get(dag_id)
-    assert dag is not None, f"{dag_id} not found in {EXAMPLE_DAGS}; import errors: {dag_bag.import_errors}"
-    return dag
+#: Every example DAG, each run by a test below: a new example without a test fails ``test_every_example_dag_loads``.
+RUN_BELOW = {
+    "example_access_triage",
+    "example_dataset_refresh",
+    "example_dataset_refresh_webhook_setup",
+    "example_hf_job_pipeline",
+    "example_publish_model",
+    "example_s3_mirror",
+}
 
 
-def test_every_example_dag_file_loads() -> None:
+def test_every_example_dag_loads() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
-    files = sorted(path.name for path in EXAMPLE_DAGS.glob("example_*.py"))
     bag = DagBag(dag_folder=EXAMPLE_DAGS)
     assert bag.import_errors == {}
-    loaded_from = {Path(dag.fileloc).name for dag in bag.dags.values()}
-    assert loaded_from == set(files)
+    assert {Path(dag.fileloc).name for dag in bag.dags.values()} == {
+        p.name for p in EXAMPLE_DAGS.glob("*.py")
+    }
+    assert set(bag.dag_ids) == RUN_BELOW
     for dag in bag.dags.values():
-        assert "example" in dag.tags, dag.dag_id
+        assert {"huggingface", "example"} <= set(dag.tags), dag.dag_id
 
 
 # -- access triage ----------------------------------------------------------------------------------
 
 
-def test_access_triage_decides_by_policy_and_reports(dag_bag: Any, hub_connection: Any, run_dag: Any) -> None:
+def test_access_triage_decides_by_policy_and_reports(hub_connection: Any, run_dag: Any) -> None:
     from huggingface_hub import HfApi
 
     repo = "acme/gated-model"
@@ -72,15 +86,19 @@ def test_access_triage_decides_by_policy_and_reports(dag_bag: Any, hub_connectio
             {"user": "frank", "email": "frank@gmail.com", "fields": {"intended_use": "research"}},
         ],
     )
-    dag = example_dag(dag_bag, "example_access_triage")
-
-    dry = run_dag(dag, logical_date=pendulum.datetime(2026, 1, 11, tz="UTC"), run_conf={"dry_run": True})
+    dry = run_dag(
+        load_example("example_access_triage"),
+        logical_date=pendulum.datetime(2026, 1, 11, tz="UTC"),
+        run_conf={"dry_run": True},
+    )
     assert task_states(dry) == {"triage": "success", "report": "success"}
     api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
     assert len(list(api.list_pending_access_requests(repo))) == 5  # a dry run changes nothing
     assert xcom_value(dry, "report").startswith("Access triage would decide: 3 accepted, 2 rejected")
 
-    dag_run = run_dag(dag, logical_date=pendulum.datetime(2026, 1, 12, tz="UTC"))
+    dag_run = run_dag(
+        load_example("example_access_triage"), logical_date=pendulum.datetime(2026, 1, 12, tz="UTC")
+    )
     assert task_states(dag_run) == {"triage": "success", "report": "success"}
     decisions = xcom_value(dag_run, "triage")
     assert sorted(decisions["accepted"]) == ["bob", "carol", "dave"]
@@ -96,3 +114,385 @@ def test_access_triage_decides_by_policy_and_reports(dag_bag: Any, hub_connectio
     assert sorted(rejected) == ["eve", "frank"]
     reason = hub_connection.state.access.requests["model", repo]["eve"].rejection_reason
     assert reason == f"{repo} is open to research use only (reviewed 2026-01-12)."
+
+
+# -- @task.hf_job pipeline --------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def _subprocess_hub() -> Iterator[Any]:
+    from airflow_provider_hub.testing import HubEmulator
+
+    with HubEmulator(jobs_mode="subprocess") as hub:
+        yield hub
+
+
+@pytest.fixture
+def subprocess_hub(_subprocess_hub: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
+    """An emulator that runs each Job's command as a local process, with the connection pointing at it."""
+    from airflow_provider_hub.testing._client import emulated_client
+
+    _subprocess_hub.reset()
+    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT", _subprocess_hub.connection_uri())
+    with emulated_client(_subprocess_hub.url, str(tmp_path / "hf_home")):
+        yield _subprocess_hub
+
+
+def test_hf_job_pipeline_fits_remotely_and_checks_locally(subprocess_hub: Any, run_dag: Any) -> None:
+    from huggingface_hub import HfApi
+
+    dag_run = run_dag(load_example("example_hf_job_pipeline"), run_conf={"samples": 2000})
+    assert task_states(dag_run) == {"plan": "success", "fit_line": "success", "check_fit": "success"}
+
+    fit = xcom_value(dag_run, "fit_line")
+    assert fit["samples"] == 2000
+    assert abs(fit["slope"] - 2.5) < 0.05 and abs(fit["intercept"] + 1.0) < 0.05
+    errors = xcom_value(dag_run, "check_fit")
+    assert errors == {"slope": abs(fit["slope"] - 2.5), "intercept": abs(fit["intercept"] + 1.0)}
+
+    # The fit ran as a Hub Job that completed, with the flavor from the DAG's params.
+    job_id = xcom_value(dag_run, "fit_line", key="job_id")
+    job = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token).inspect_job(job_id=job_id)
+    assert (job.status.stage, job.flavor) == ("COMPLETED", "cpu-basic")
+
+
+# -- S3 -> Hub mirror -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's S3 in this process; ``aws_default`` is an env-var connection to it."""
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1"}}),
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")
+
+
+def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(
+    hub_connection: Any, run_dag: Any, s3: Any
+) -> None:
+    from huggingface_hub import HfApi
+
+    bucket, repo = "exports-e2e", "acme/reviews"
+    s3.create_bucket(Bucket=bucket)
+    export = {"part-000.csv": b"text,label\ngreat,1\n", "part-001.csv": b"text,label\nawful,0\n"}
+    for name, body in export.items():
+        s3.put_object(Bucket=bucket, Key=f"reviews/2026-01-15/{name}", Body=body)
+    s3.put_object(Bucket=bucket, Key="reviews/2026-01-14/part-000.csv", Body=b"yesterday")
+
+    dag_run = run_dag(
+        load_example("example_s3_mirror"),
+        logical_date=pendulum.datetime(2026, 1, 15, tz="UTC"),
+        run_conf={"s3_bucket": bucket},
+    )
+    assert task_states(dag_run) == {"s3_to_hub": "success", "hub_to_s3": "success", "report": "success"}
+
+    published = xcom_value(dag_run, "s3_to_hub")
+    assert (published["s3_objects"], published["files_added"]) == (2, 2)
+    api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+    assert api.repo_info(repo, repo_type="dataset").private is True
+    latest = list(api.list_repo_commits(repo, repo_type="dataset"))[0]
+    assert (latest.commit_id, latest.title) == (
+        published["commit_oid"],
+        "Export of 2026-01-15 from s3://exports-e2e/reviews/",
+    )
+    files = {f for f in api.list_repo_files(repo, repo_type="dataset") if f.startswith("data/")}
+    assert files == {f"data/2026-01-15/{name}" for name in export}
+    local = api.hf_hub_download(repo, "data/2026-01-15/part-001.csv", repo_type="dataset")
+    assert Path(local).read_bytes() == export["part-001.csv"]
+
+    archived = xcom_value(dag_run, "hub_to_s3")
+    assert (archived["commit_oid"], archived["files_copied"]) == (published["commit_oid"], 2)
+    prefix = f"published/{published['commit_oid']}/"
+    assert xcom_value(dag_run, "report") == f"s3://{bucket}/{prefix}"
+    for name, body in export.items():
+        assert s3.get_object(Bucket=bucket, Key=f"{prefix}data/2026-01-15/{name}")["Body"].read() == body
+
+
+# -- dataset refresh on Hub changes -----------------------------------------------------------------
+
+REFRESH_DATASET = "acme/reviews"
+REFRESH_URI = f"hf://datasets/{REFRESH_DATASET}"
+WATCHER_TRIGGERS = {
+    "webhook": (
+        "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger",
+        {
+            "port": 8795,
+            "path": "/hf-webhook",
+            "secret_conn_id": "hf_webhook_secret",
+            "host": "0.0.0.0",
+            "repo_ids": [f"datasets/{REFRESH_DATASET}"],
+            "events": ["repo.content"],
+            "hf_conn_id": "huggingface_hub_default",
+        },
+    ),
+    "poll": (
+        "airflow_provider_hub.triggers.webhooks.HfRepoCommitTrigger",
+        {
+            "repo_id": REFRESH_DATASET,
+            "repo_type": "dataset",
+            "revision": "main",
+            "poll_interval": 300,
+            "hf_conn_id": "huggingface_hub_default",
+        },
+    ),
+}
+
+
+def load_refresh_dag(
+    monkeypatch: pytest.MonkeyPatch, dag_id: str = "example_dataset_refresh", **config: Any
+) -> Any:
+    monkeypatch.setenv("AIRFLOW_VAR_HF_DATASET_REFRESH", json.dumps(config))
+    return load_example(dag_id, file="example_dataset_refresh_webhook")
+
+
+def activate(dag: Any) -> None:
+    """Write the DAG to the metadata DB, unpause it and write it again, as the DAG processor's next parse
+    would: only assets of active, unpaused DAGs get their watchers' triggers registered."""
+    from airflow import settings
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.models.dag import DagModel
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from sqlalchemy import update
+
+    def write() -> None:
+        with settings.Session() as session:
+            DagBundlesManager().sync_bundles_to_db(session=session)
+            session.commit()
+            update_dag_parsing_results_in_db(
+                "dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session=session
+            )
+            session.commit()
+
+    write()
+    with settings.Session() as session:
+        session.execute(update(DagModel).where(DagModel.dag_id == dag.dag_id).values(is_paused=False))
+        session.commit()
+    write()
+
+
+def registered_triggers(uri: str) -> list[Any]:
+    """The triggers the triggerer would run for the asset ``uri``."""
+    from airflow import settings
+    from airflow.models.asset import AssetModel
+    from sqlalchemy import select
+
+    with settings.Session() as session:
+        asset = session.scalars(select(AssetModel).where(AssetModel.uri == uri)).one()
+        triggers = list(asset.triggers)
+        session.expunge_all()
+        return triggers
+
+
+@pytest.mark.parametrize("mode", ["webhook", "poll"])
+def test_dataset_refresh_watcher_is_registered_for_the_triggerer(
+    mode: str, monkeypatch: pytest.MonkeyPatch, airflow_db: None
+) -> None:
+    from airflow import settings
+    from airflow.models.asset import AssetModel, DagScheduleAssetReference
+    from airflow.sdk.module_loading import import_string
+    from sqlalchemy import select
+
+    activate(load_refresh_dag(monkeypatch, trigger=mode))
+    with settings.Session() as session:
+        scheduled = session.scalars(
+            select(DagScheduleAssetReference.dag_id)
+            .join(AssetModel, DagScheduleAssetReference.asset_id == AssetModel.id)
+            .where(AssetModel.uri == REFRESH_URI)
+        ).all()
+    assert scheduled == ["example_dataset_refresh"]
+
+    [trigger] = registered_triggers(REFRESH_URI)
+    classpath, kwargs = WATCHER_TRIGGERS[mode]
+    assert (trigger.classpath, trigger.kwargs) == (classpath, kwargs)
+    # The triggerer rebuilds the trigger from the stored kwargs alone.
+    assert import_string(classpath)(**trigger.kwargs).serialize() == (classpath, kwargs)
+
+
+class InMemoryAssetStateStore:
+    """Stands in for the per-asset state store the triggerer hands its watchers (Airflow >= 3.3)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = dict(values)
+
+    async def aget(self, key: str) -> Any:
+        return self.values.get(key)
+
+    async def aset(self, key: str, value: Any) -> None:
+        self.values[key] = value
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def listening(port: int, timeout: float = 10.0) -> None:
+    """Return once something accepts connections on ``127.0.0.1:port``."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+        else:
+            writer.close()
+            await writer.wait_closed()
+            return
+
+
+async def event_after(trigger: Any, change: Any, listener_port: int | None) -> Any:
+    """Start ``trigger``, make ``change`` (a blocking call) once it is listening, return its first event."""
+    from airflow_provider_hub.hooks.hub import HfHubAsyncHook
+
+    events = trigger.run()
+    first = asyncio.ensure_future(events.__anext__())
+    try:
+        if listener_port is not None:
+            await listening(listener_port)
+        await asyncio.to_thread(change)
+        return await asyncio.wait_for(first, timeout=20)
+    finally:
+        first.cancel()
+        await events.aclose()
+        await HfHubAsyncHook.aclose_shared_clients()
+
+
+@pytest.mark.parametrize("mode", ["webhook", "poll"])
+def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
+    mode: str, hub_connection: Any, run_dag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A commit on the Hub -> the DAG's own watcher fires (a real webhook delivery, or a poll) -> the
+    triggerer's asset event -> a run of the consumer, created with that event as the scheduler creates it,
+    summarises the file at the new commit."""
+    import airflow.models.dagrun
+    from airflow import settings
+    from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel
+    from airflow.models.trigger import Trigger
+    from airflow.sdk.module_loading import import_string
+    from huggingface_hub import HfApi
+    from sqlalchemy import delete, select
+
+    port = free_port()
+    summaries = tmp_path / "summaries"
+    config = {
+        "trigger": mode,
+        "webhook_port": port,
+        "webhook_url": f"http://127.0.0.1:{port}/hf-webhook",
+        "summary_root": summaries.as_uri(),
+    }
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": "whsec-e2e-1"})
+    )
+    hub_connection.add_repo(
+        REFRESH_DATASET, repo_type="dataset", files={"data/reviews.csv": "text,label\ngood,pos\n"}
+    )
+    api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+    seen_head = api.dataset_info(REFRESH_DATASET).sha
+
+    if mode == "webhook":
+        setup_run = run_dag(load_refresh_dag(monkeypatch, "example_dataset_refresh_webhook_setup", **config))
+        assert task_states(setup_run) == {"create_webhook": "success"}
+        assert xcom_value(setup_run, "create_webhook")["action"] == "created"
+        [webhook] = api.list_webhooks()
+        assert webhook.url == config["webhook_url"]
+        assert [(w.type, w.name) for w in webhook.watched] == [("dataset", REFRESH_DATASET)]
+
+    dag = load_refresh_dag(monkeypatch, **config)
+    activate(dag)
+    # The watcher the triggerer would run, rebuilt from what the DAG registered; it last fired for ``seen_head``.
+    [registered] = registered_triggers(REFRESH_URI)
+    kwargs = {**registered.kwargs, "poll_interval": 0.1} if mode == "poll" else registered.kwargs
+    watcher = import_string(registered.classpath)(**kwargs)
+    watermark = f"head::dataset/{REFRESH_DATASET}@main"
+    watcher.asset_state_store = InMemoryAssetStateStore({watermark: seen_head})
+    commits: list[Any] = []
+
+    def commit_three_reviews() -> None:
+        commits.append(
+            api.upload_file(
+                path_or_fileobj=b"text,label\ngood,pos\nbad,neg\nfine,pos\n",
+                path_in_repo="data/reviews.csv",
+                repo_id=REFRESH_DATASET,
+                repo_type="dataset",
+                commit_message="Three reviews",
+            )
+        )
+
+    event = asyncio.run(event_after(watcher, commit_three_reviews, port if mode == "webhook" else None))
+    [commit] = commits
+    assert (event.payload["head_sha"], event.payload["source"]) == (commit.oid, mode)
+    assert watcher.asset_state_store.values[watermark] == commit.oid  # a restart will not fire it again
+
+    Trigger.submit_event(registered.id, event)  # what the triggerer does with the event
+    with settings.Session() as session:
+        [asset_event] = session.scalars(
+            select(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetModel.uri == REFRESH_URI)
+            .order_by(AssetEvent.id.desc())
+            .limit(1)
+        ).all()
+        assert asset_event.extra == {"from_trigger": True, "payload": event.payload}
+        queued = session.scalars(
+            select(AssetDagRunQueue.target_dag_id).where(AssetDagRunQueue.asset_id == asset_event.asset_id)
+        ).all()
+        assert queued == ["example_dataset_refresh"]
+        asset_event_id = asset_event.id
+
+    # dag.test() runs no scheduler: give the run it creates the queued event, as the scheduler would.
+    create_run = airflow.models.dagrun.get_or_create_dagrun
+
+    def create_run_on_the_asset_event(**kwargs: Any) -> Any:
+        dag_run = create_run(**kwargs)
+        session = kwargs["session"]
+        dag_run.consumed_asset_events.append(session.get(AssetEvent, asset_event_id))
+        session.execute(delete(AssetDagRunQueue).where(AssetDagRunQueue.target_dag_id == dag_run.dag_id))
+        session.commit()
+        return dag_run
+
+    monkeypatch.setattr(airflow.models.dagrun, "get_or_create_dagrun", create_run_on_the_asset_event)
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"changed_revision": "success", "refresh": "success"}
+
+    change = {"repo_id": REFRESH_DATASET, "revision": commit.oid}
+    assert xcom_value(dag_run, "changed_revision") == change
+    expected = {**change, "rows": 3, "labels": {"neg": 1, "pos": 2}}
+    assert xcom_value(dag_run, "refresh") == expected
+    assert json.loads((summaries / f"{commit.oid}.json").read_text()) == expected
+
+
+# -- model publishing (the demo's DAG) --------------------------------------------------------------
+
+
+def test_publish_model_uploads_and_tags_the_release(subprocess_hub: Any, run_dag: Any) -> None:
+    """The DAG ``make demo`` runs, on an emulator set up as the demo sets it up (Jobs run as processes)."""
+    from huggingface_hub import HfApi
+
+    dag_run = run_dag(
+        load_example("example_publish_model"), logical_date=pendulum.datetime(2026, 1, 5, tz="UTC")
+    )
+    assert set(task_states(dag_run).values()) == {"success"}
+
+    repo = f"{subprocess_hub.user}/airflow-provider-hub-demo"
+    upload = xcom_value(dag_run, "upload")
+    assert upload["repo_id"] == repo and upload["commit_oid"]
+    api = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token)
+    assert api.model_info(repo).private is True
+    released = set(api.list_repo_files(repo, revision="v20260105"))
+    assert {"README.md", "config.json", "model.safetensors"} <= released
+    assert [(t.name, t.target_commit) for t in api.list_repo_refs(repo).tags] == [
+        ("v20260105", upload["head_oid"])
+    ]

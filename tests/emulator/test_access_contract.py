@@ -97,7 +97,11 @@ def test_only_writers_of_the_namespace_manage_requests(hub_connection):
         reader.accept_access_request(REPO, "bob")
     assert read_only.value.response.status_code == 403
     with pytest.raises(RepositoryNotFoundError):
-        list(HfApi(endpoint=hub_connection.url, token=hub_connection.token).list_pending_access_requests("alice/none"))
+        list(
+            HfApi(endpoint=hub_connection.url, token=hub_connection.token).list_pending_access_requests(
+                "alice/none"
+            )
+        )
 
 
 def test_not_gated_repo_is_a_400(hub_connection, api):
@@ -130,7 +134,9 @@ def test_seeding_makes_the_repo_gated_and_datasets_work(hub_connection, api):
     hub_connection.add_repo("alice/data", repo_type="dataset")
     _seed(hub_connection, ["bob"], repo_id="alice/data", repo_type="dataset")
     assert hub_connection.state.repos.get("dataset", "alice/data").gated == "manual"
-    assert [r.username for r in api.list_pending_access_requests("alice/data", repo_type="dataset")] == ["bob"]
+    assert [r.username for r in api.list_pending_access_requests("alice/data", repo_type="dataset")] == [
+        "bob"
+    ]
     api.accept_access_request("alice/data", "bob", repo_type="dataset")
     assert hub_connection.state.access.has_access("dataset", "alice/data", "bob")
 

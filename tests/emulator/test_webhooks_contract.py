@@ -79,7 +79,10 @@ def test_crud_enable_disable(api, receiver):
     assert api.get_webhook(created.id).watched[0].name == "alice/m"
 
     updated = api.update_webhook(
-        created.id, url=receiver.url, watched=[{"type": "org", "name": "acme"}], domains=["repo", "discussion"]
+        created.id,
+        url=receiver.url,
+        watched=[{"type": "org", "name": "acme"}],
+        domains=["repo", "discussion"],
     )
     assert updated.watched[0].type == "org" and set(updated.domains) == {"repo", "discussion"}
     assert api.disable_webhook(created.id).disabled
@@ -106,7 +109,9 @@ def test_invalid_webhook_is_rejected(api):
 def test_commit_delivers_the_hub_payload_with_the_secret(hub_connection, api, receiver):
     api.create_repo("alice/m")
     head_before = api.model_info("alice/m").sha
-    hook = api.create_webhook(url=receiver.url, watched=[{"type": "model", "name": "alice/m"}], secret="s3cret")
+    hook = api.create_webhook(
+        url=receiver.url, watched=[{"type": "model", "name": "alice/m"}], secret="s3cret"
+    )
     commit = api.upload_file(path_or_fileobj=b"hello", path_in_repo="a.txt", repo_id="alice/m")
 
     headers, body = receiver.wait(1)[0]
@@ -120,15 +125,24 @@ def test_commit_delivers_the_hub_payload_with_the_secret(hub_connection, api, re
         ("refs/heads/main", head_before, commit.oid)
     ]
     [record] = _wait_deliveries(hub_connection, 1)
-    assert (record["status"], record["attempts"], record["error"], record["url"]) == (200, 1, None, receiver.url)
+    assert (record["status"], record["attempts"], record["error"], record["url"]) == (
+        200,
+        1,
+        None,
+        receiver.url,
+    )
     assert record["payload"] == body
 
 
 def test_watched_namespace_domains_and_disabled(hub_connection, api, receiver):
     api.create_repo("acme/d", repo_type="dataset")
     api.create_repo("alice/other")
-    org_hook = api.create_webhook(url=receiver.url, watched=[{"type": "org", "name": "acme"}], domains=["repo"])
-    api.create_webhook(url=receiver.url, watched=[{"type": "model", "name": "alice/other"}], domains=["discussion"])
+    org_hook = api.create_webhook(
+        url=receiver.url, watched=[{"type": "org", "name": "acme"}], domains=["repo"]
+    )
+    api.create_webhook(
+        url=receiver.url, watched=[{"type": "model", "name": "alice/other"}], domains=["discussion"]
+    )
     disabled = api.create_webhook(url=receiver.url, watched=[{"type": "user", "name": "alice"}])
     api.disable_webhook(disabled.id)
 
@@ -137,7 +151,9 @@ def test_watched_namespace_domains_and_disabled(hub_connection, api, receiver):
     api.create_discussion("alice/other", title="hi")  # discussion domain: delivered
     received = receiver.wait(2)
     time.sleep(0.3)  # nothing else may arrive
-    events = sorted((b["webhook"]["id"] == org_hook.id, b["event"]["scope"], b["repo"]["name"]) for _, b in received)
+    events = sorted(
+        (b["webhook"]["id"] == org_hook.id, b["event"]["scope"], b["repo"]["name"]) for _, b in received
+    )
     assert events == [(False, "discussion", "alice/other"), (True, "repo.content", "acme/d")]
     discussion = next(b for _, b in received if b["event"]["scope"] == "discussion")
     assert WebhookPayload.model_validate(discussion).discussion.title == "hi"

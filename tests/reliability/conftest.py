@@ -28,4 +28,3 @@ def api(hub_connection: Any) -> Any:
     from huggingface_hub import HfApi
 
     return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-

@@ -15,6 +15,7 @@ import pytest
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_hub.operators.access import HfAcceptAccessRequestsOperator, HfGrantAccessOperator
+from airflow_provider_hub.operators.endpoints import HfCreateInferenceEndpointOperator
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
@@ -22,6 +23,7 @@ from airflow_provider_hub.operators.repo import (
     HfCreateTagOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
 
 JOB = {"image": "python:3.12", "command": ["python", "-c", "print(1)"]}
@@ -65,7 +67,10 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     ),
     "create_commit/operations.op": (
         lambda tmp: HfCreateCommitOperator(
-            task_id="t", repo_id="alice/m", operations=[{"op": "move", "path_in_repo": "x"}], commit_message="m"
+            task_id="t",
+            repo_id="alice/m",
+            operations=[{"op": "move", "path_in_repo": "x"}],
+            commit_message="m",
         ),
         ("operations[0].op", "move"),
     ),
@@ -114,6 +119,41 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     "run_job/poll_interval": (
         lambda tmp: HfRunJobOperator(task_id="t", poll_interval=0, **JOB),
         ("poll_interval", "0"),
+    ),
+    "create_endpoint/repository": (
+        lambda tmp: HfCreateInferenceEndpointOperator(task_id="t", name="ep", repository="a/b/c"),
+        ("repository", "a/b/c"),
+    ),
+    "create_endpoint/if_exists": (
+        lambda tmp: HfCreateInferenceEndpointOperator(
+            task_id="t", name="ep", repository="alice/m", if_exists="replace"
+        ),
+        ("if_exists", "replace"),
+    ),
+    "create_endpoint/poll_interval": (
+        lambda tmp: HfCreateInferenceEndpointOperator(
+            task_id="t", name="ep", repository="alice/m", poll_interval=-1
+        ),
+        ("poll_interval", "-1"),
+    ),
+    "create_webhook/url": (
+        lambda tmp: HfCreateWebhookOperator(
+            task_id="t", url="ftp://example.com/hook", watched=[{"type": "model", "name": "alice/m"}]
+        ),
+        ("url", "ftp://example.com/hook"),
+    ),
+    "create_webhook/domains": (
+        lambda tmp: HfCreateWebhookOperator(
+            task_id="t",
+            url="https://example.com/hook",
+            watched=[{"type": "model", "name": "alice/m"}],
+            domains=["commits"],
+        ),
+        ("domains", "commits"),
+    ),
+    "create_webhook/watched": (
+        lambda tmp: HfCreateWebhookOperator(task_id="t", url="https://example.com/hook", watched=[]),
+        ("watched", "empty list"),
     ),
     "accept_access/repo_id": (
         lambda tmp: HfAcceptAccessRequestsOperator(task_id="t", repo_id="no-namespace", allow_users=["bob"]),

@@ -2,13 +2,12 @@
 
 The same DAG runs twice with real ``dag.test()``: once without faults, then -- on a reset emulator, so
 the LFS blobs must be uploaded again rather than found in the blob store -- under 20% HTTP 500, 429
-with ``Retry-After: 1``, 1% dropped connections and added latency on every request, plus one dropped
+with ``Retry-After: 1``, 1% dropped connections and 200 ms of latency on every request, plus one dropped
 LFS upload, one dropped preupload and one commit whose response is lost after it landed. Then the repo
 must hold the same files with the same content and the same number of commits (one per upload).
 
-Latency is 50 ms per request rather than the issue's 200 ms: the DAG makes a few hundred requests and
-the suite must stay within CI's time budget; a 200 ms run is the same test with ``LATENCY = 0.2``.
-The 429 rate is kept at 3% because each one costs a full second (the server's ``Retry-After``).
+Each fault draws from its own generator seeded by the emulator's seed, so a run is reproducible up to
+thread timing. The 429 rate is 3% because each one costs a full second (the server's ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Any
 import pendulum
 
 from airflow_provider_hub.operators.access import HfAcceptAccessRequestsOperator
+from airflow_provider_hub.operators.endpoints import HfCreateInferenceEndpointOperator
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
@@ -27,13 +27,14 @@ from airflow_provider_hub.operators.repo import (
     HfCreateTagOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
 from tests.helpers import task_states, xcom_value
 from tests.reliability._support import commit_count, make_model_folder, repo_state
 
 REPO = "alice/model"
 GATED_REPO = "alice/gated-model"
-LATENCY = 0.05
+LATENCY = 0.2
 #: What a DAG author facing a flaky network configures on tasks that cannot repeat a request by themselves.
 TASK_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=0.2)}
 
@@ -71,7 +72,11 @@ def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) 
             task_id="promote",
             repo_id=repo_id,
             operations=[
-                {"op": "copy", "src_path_in_repo": "model.safetensors", "path_in_repo": "release/model.safetensors"},
+                {
+                    "op": "copy",
+                    "src_path_in_repo": "model.safetensors",
+                    "path_in_repo": "release/model.safetensors",
+                },
                 {"op": "delete", "path_in_repo": "scratch.txt"},
                 {"op": "add", "path_in_repo": "VERSION", "content": "1.0.0"},
             ],
@@ -93,13 +98,23 @@ def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) 
         triage = HfAcceptAccessRequestsOperator(
             task_id="triage", repo_id=gated_repo_id, allow_email_domains=["acme.com"], reject_others=True
         )
-        create >> upload >> wait >> promote >> tag >> job
-        create >> triage
+        endpoint = HfCreateInferenceEndpointOperator(
+            task_id="endpoint", name="model-endpoint", repository=repo_id, poll_interval=0.1, **TASK_RETRIES
+        )
+        webhook = HfCreateWebhookOperator(
+            task_id="webhook",
+            url="http://127.0.0.1:9/hf-webhook",
+            watched=[{"type": "model", "name": repo_id}],
+            **TASK_RETRIES,
+        )
+        create >> upload >> wait >> promote >> tag >> [job, endpoint]
+        create >> [triage, webhook]
     return dag
 
 
 def run_publishing(run_dag: Any, hub: Any, dag_id: str, folder: Path) -> Any:
     hub.set_job_plan(durations=(0.1, 0.2), logs=("evaluating", "accuracy=0.93"))
+    hub.set_endpoint_plan("model-endpoint", [("pending", 0.1), ("initializing", 0.2), ("running", None)])
     hub.add_repo(GATED_REPO, gated="manual")
     hub.add_access_requests(
         GATED_REPO,
@@ -114,6 +129,10 @@ def run_publishing(run_dag: Any, hub: Any, dag_id: str, folder: Path) -> Any:
 
 def outcome(api: Any) -> dict[str, Any]:
     """Everything the DAG changed on the Hub, comparable across runs."""
+    from airflow_provider_hub.hooks.hub import HfHubHook
+
+    # A plain HfApi calls the real Inference Endpoints API; the hook's client is routed to the emulator.
+    endpoints = HfHubHook().api.list_inference_endpoints(namespace="alice")
     return {
         "files": repo_state(api, REPO),
         "files_at_tag": repo_state(api, REPO, revision="v1"),
@@ -121,6 +140,8 @@ def outcome(api: Any) -> dict[str, Any]:
         "accepted": {r.username for r in api.list_accepted_access_requests(GATED_REPO)},
         "rejected": {r.username for r in api.list_rejected_access_requests(GATED_REPO)},
         "completed_jobs": [job.status.stage for job in api.list_jobs(namespace="alice")].count("COMPLETED"),
+        "endpoints": [(e.name, e.status, e.repository) for e in endpoints],
+        "webhooks": [(w.url, [(x.type, x.name) for x in w.watched]) for w in api.list_webhooks()],
     }
 
 
@@ -135,6 +156,7 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
     clean = outcome(api)
     clean_requests = hub.request_count()
     assert clean["commits"] == 3 and clean["completed_jobs"] == 1  # initial commit + upload + promote
+    assert [status for _, status, _ in clean["endpoints"]] == ["running"] and len(clean["webhooks"]) == 1
 
     hub.reset()
     inject_faults(hub)
@@ -143,7 +165,18 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
     hub.clear_faults()
 
     assert task_states(chaos_run) == dict.fromkeys(
-        ("create_repo", "upload", "wait_weights", "promote", "tag", "evaluate", "triage"), "success"
+        (
+            "create_repo",
+            "upload",
+            "wait_weights",
+            "promote",
+            "tag",
+            "evaluate",
+            "endpoint",
+            "triage",
+            "webhook",
+        ),
+        "success",
     )
     # The faults really hit, on every kind of failure.
     assert hub.request_count() > clean_requests

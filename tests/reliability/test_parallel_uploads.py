@@ -21,6 +21,16 @@ from tests.reliability._support import commit_count, deterministic_bytes, repo_s
 UPLOADS = 20
 
 
+class _TaskInstance:
+    """The task-instance surface ``execute`` uses outside a DAG run: XCom pushes of the links."""
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
 def shard_folders(root: Path) -> list[Path]:
     """One folder per upload: a shard's own LFS file and a small file, distinct paths per shard."""
     folders = []
@@ -55,7 +65,7 @@ def test_twenty_concurrent_upload_tasks_lose_no_file(hub_connection: Any, api: A
         )
         try:
             start.wait()
-            results[index] = operator.execute({})
+            results[index] = operator.execute({"ti": _TaskInstance()})
         except BaseException as exc:  # reported below with the shard it came from
             errors.append(exc)
 
@@ -78,7 +88,9 @@ def test_twenty_mapped_upload_tasks_in_one_dag_run(
     from airflow.sdk import DAG
 
     folders = shard_folders(tmp_path)
-    with DAG("parallel_uploads", schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False) as dag:
+    with DAG(
+        "parallel_uploads", schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False
+    ) as dag:
         HfUploadFolderOperator.partial(
             task_id="upload", repo_id="alice/mapped-shards", create_repo=True, commit_message="Shard"
         ).expand(folder_path=[str(folder) for folder in folders])

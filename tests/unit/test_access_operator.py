@@ -168,14 +168,18 @@ def test_dry_run_changes_nothing(hub_connection):
 def test_max_requests_decides_the_oldest_first(hub_connection):
     users = [f"user{i:02d}" for i in range(10)]
     seed(hub_connection, [{"user": u} for u in users])
-    result = run(triage(allow_users=["user0[02468]"], reject_others=True, rejection_reason="r", max_requests=4))
+    result = run(
+        triage(allow_users=["user0[02468]"], reject_others=True, rejection_reason="r", max_requests=4)
+    )
     assert result["accepted"] == ["user00", "user02"]
     assert result["rejected"] == ["user01", "user03"]
     assert result["left_pending"] == users[4:]
     assert hub_connection.request_count(HANDLE_ROUTE) == 4
     assert [status(hub_connection, u) for u in users[4:]] == ["pending"] * 6
     # The next run carries on where this one stopped.
-    second = run(triage(allow_users=["user0[02468]"], reject_others=True, rejection_reason="r", max_requests=4))
+    second = run(
+        triage(allow_users=["user0[02468]"], reject_others=True, rejection_reason="r", max_requests=4)
+    )
     assert second["accepted"] + second["rejected"] == ["user04", "user06", "user05", "user07"]
 
 
@@ -209,7 +213,12 @@ def test_requests_settled_by_another_actor_are_skipped(hub_connection, api):
     assert result["accepted"] == ["erin"]
     assert sorted(result["skipped"]) == ["bob", "carol", "dave"]
     assert result["errors"] == []
-    assert sorted(r.username for r in api.list_accepted_access_requests(REPO)) == ["bob", "carol", "dave", "erin"]
+    assert sorted(r.username for r in api.list_accepted_access_requests(REPO)) == [
+        "bob",
+        "carol",
+        "dave",
+        "erin",
+    ]
 
 
 def test_429_with_retry_after_is_waited_out_and_each_user_is_decided_once(hub_connection, api):
@@ -249,7 +258,10 @@ def test_one_failing_decision_does_not_lose_the_others(hub_connection):
 
 
 def test_emails_stay_out_of_logs_and_results_unless_asked(hub_connection, caplog):
-    seed(hub_connection, [{"user": "bob", "email": "bob@secret-lab.org"}, {"user": "carol", "email": "c@x.org"}])
+    seed(
+        hub_connection,
+        [{"user": "bob", "email": "bob@secret-lab.org"}, {"user": "carol", "email": "c@x.org"}],
+    )
     caplog.set_level(logging.DEBUG)
     quiet = run(triage(allow_email_domains=["secret-lab.org"], dry_run=True))
     assert "secret-lab.org" not in caplog.text and "c@x.org" not in caplog.text
@@ -295,13 +307,22 @@ def test_grant_access_operator(hub_connection, api):
 
 
 def test_triage_in_a_dag_run_with_a_templated_reason(hub_connection, run_dag, api):
-    seed(hub_connection, [{"user": "bob"}, {"user": "carol"}, {"user": "dave", "email": "d@partner.com"}])
+    seed(
+        hub_connection,
+        [
+            {"user": "bob"},
+            {"user": "carol"},
+            {"user": "dave", "email": "d@partner.com"},
+            {"user": "erin", "fields": {"use": "research"}},
+        ],
+    )
     with DAG(dag_id="access_triage", schedule=None, start_date=START) as dag:
         HfAcceptAccessRequestsOperator(
             task_id="triage",
             repo_id="{{ params.repo }}",
             allow_users=["bob"],
             allow_email_domains=["partner.com"],
+            accept_if=lambda request: "accept" if request.fields.get("use") == "research" else None,
             reject_others=True,
             rejection_reason="Reviewed by {{ dag.dag_id }}",
             params={"repo": REPO},
@@ -309,7 +330,20 @@ def test_triage_in_a_dag_run_with_a_templated_reason(hub_connection, run_dag, ap
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"triage": "success"}
     result = xcom_value(dag_run, "triage")
-    assert sorted(result["accepted"]) == ["bob", "dave"]
+    assert sorted(result["accepted"]) == ["bob", "dave", "erin"]
     assert result["rejected"] == ["carol"]
     assert xcom_value(dag_run, "triage", key="hf_repo_url").endswith(f"/{REPO}")
-    assert hub_connection.state.access.requests["model", REPO]["carol"].rejection_reason == "Reviewed by access_triage"
+    assert (
+        hub_connection.state.access.requests["model", REPO]["carol"].rejection_reason
+        == "Reviewed by access_triage"
+    )
+
+
+def test_a_missing_repo_is_an_error_not_a_skip(hub_connection):
+    from airflow_provider_hub.exceptions import HfHubNotFoundError
+    from airflow_provider_hub.hooks.hub import HfHubHook
+
+    with pytest.raises(HfHubNotFoundError, match="alice/missing"):
+        HfHubHook().handle_access_request("alice/missing", "bob", "accepted")
+    with pytest.raises(HfHubNotFoundError, match="alice/missing"):
+        run(HfAcceptAccessRequestsOperator(task_id="triage", repo_id="alice/missing"))

@@ -14,7 +14,15 @@ from tests.unit.test_webhook_trigger import _payload, free_port
 
 SECRET = "fuzz-secret"
 HEADER_NAMES = st.sampled_from(
-    ["Content-Length", "X-Webhook-Secret", "Transfer-Encoding", "Connection", "Content-Type", "Host", "X-Other"]
+    [
+        "Content-Length",
+        "X-Webhook-Secret",
+        "Transfer-Encoding",
+        "Connection",
+        "Content-Type",
+        "Host",
+        "X-Other",
+    ]
 )
 HEADER_VALUES = st.one_of(
     st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass")),
@@ -35,7 +43,9 @@ BODIES = st.one_of(
     st.binary(max_size=300),
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.text(max_size=10),
-        lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        ),
         max_leaves=20,
     ).map(lambda v: repr(v).encode()),
     st.just(b'{"event": {"scope": 1, "action": []}, "repo": {}}'),
@@ -81,7 +91,11 @@ def test_random_requests_never_break_the_listener():
         declare_length=st.booleans(),
     )
     def fuzz(line: bytes, headers: list[tuple[str, bytes]], body: bytes, declare_length: bool) -> None:
-        head = line + b"\r\n" + b"".join(n.encode() + b": " + v.replace(b"\r\n", b"") + b"\r\n" for n, v in headers)
+        head = (
+            line
+            + b"\r\n"
+            + b"".join(n.encode() + b": " + v.replace(b"\r\n", b"") + b"\r\n" for n, v in headers)
+        )
         if declare_length:
             head += b"Content-Length: " + str(len(body)).encode() + b"\r\n"
         reply = exchange(listener.port, head + b"\r\n" + body)
@@ -96,8 +110,12 @@ def test_random_requests_never_break_the_listener():
         body = __import__("json").dumps(_payload()).encode()
         reply = exchange(
             listener.port,
-            b"POST /hf-webhook HTTP/1.1\r\nX-Webhook-Secret: " + SECRET.encode()
-            + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body,
+            b"POST /hf-webhook HTTP/1.1\r\nX-Webhook-Secret: "
+            + SECRET.encode()
+            + b"\r\nContent-Length: "
+            + str(len(body)).encode()
+            + b"\r\n\r\n"
+            + body,
         )
         assert reply.startswith(b"HTTP/1.1 200")
         assert listener.subscriber.queue.qsize() >= 1

@@ -27,7 +27,9 @@ def _dag(dag_id: str, **kwargs) -> DAG:
 
 
 def test_creates_then_updates_without_duplicates(hub_connection, api, run_dag, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_HF_SECRET", json.dumps({"conn_type": "generic", "password": "first-secret"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HF_SECRET", json.dumps({"conn_type": "generic", "password": "first-secret"})
+    )
     watched = [{"type": "model", "name": "alice/m"}]
     run = run_dag(_dag("webhook_create", watched=watched, domains=["repo"], secret_conn_id="hf_secret"))
     first = xcom_value(run, "webhook")

@@ -35,7 +35,9 @@ async def test_fires_once_per_head_change(hub_connection, api):
     running = Running(make_trigger(), StateStore())
     try:
         await running.expect_nothing(0.3)  # first poll: the head is recorded, not fired
-        commit = await asyncio.to_thread(api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m")
+        commit = await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m"
+        )
         event = await running.next_event()
         assert (event["repo_id"], event["head_sha"], event["source"]) == ("alice/m", commit.oid, "poll")
         assert event["previous_sha"] not in (None, commit.oid)
@@ -63,7 +65,9 @@ async def test_watermark_survives_restart(hub_connection, api):
     await running.expect_nothing(0.2)
     await running.stop()
     before = api.model_info("alice/m").sha
-    missed = await asyncio.to_thread(api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m")
+    missed = await asyncio.to_thread(
+        api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m"
+    )
     running = Running(make_trigger(), store)
     try:
         event = await running.next_event()
@@ -85,7 +89,9 @@ async def test_missing_repo_and_errors_keep_polling(hub_connection, api):
         await asyncio.to_thread(api.create_repo, "alice/m")
         await running.expect_nothing(0.2)  # first sight
         hub_connection.inject_fault("/api/models/alice/m/revision/*", status=500, times=2)
-        commit = await asyncio.to_thread(api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m")
+        commit = await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m"
+        )
         assert (await running.next_event())["head_sha"] == commit.oid
     finally:
         await running.stop()

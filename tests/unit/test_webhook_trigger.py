@@ -39,7 +39,9 @@ def free_port() -> int:
 
 @pytest.fixture
 def secret_conn(monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": SECRET}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": SECRET})
+    )
     return "hf_webhook_secret"
 
 
@@ -130,7 +132,9 @@ async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, sec
     running = await start(make_trigger(port, repo_ids=["alice/m"]), StateStore())
     try:
         api.create_webhook(
-            url=f"http://127.0.0.1:{port}/hf-webhook", watched=[{"type": "model", "name": "alice/m"}], secret=SECRET
+            url=f"http://127.0.0.1:{port}/hf-webhook",
+            watched=[{"type": "model", "name": "alice/m"}],
+            secret=SECRET,
         )
         commit = await asyncio.to_thread(
             api.upload_file, path_or_fileobj=b"weights", path_in_repo="w.bin", repo_id="alice/m"
@@ -156,7 +160,9 @@ async def test_filters_by_repo_and_event(hub_connection, api, secret_conn):
     running = await start(make_trigger(port, repo_ids=["alice/m"], events=["discussion"]), StateStore())
     try:
         api.create_webhook(
-            url=f"http://127.0.0.1:{port}/hf-webhook", watched=[{"type": "user", "name": "alice"}], secret=SECRET
+            url=f"http://127.0.0.1:{port}/hf-webhook",
+            watched=[{"type": "user", "name": "alice"}],
+            secret=SECRET,
         )
         await asyncio.to_thread(api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m")
         await asyncio.to_thread(api.create_discussion, "alice/other", title="elsewhere")
@@ -177,7 +183,14 @@ async def test_filters_by_repo_and_event(hub_connection, api, secret_conn):
 def _payload(repo_id="alice/m", sha="a" * 40) -> dict:
     return {
         "event": {"action": "update", "scope": "repo.content"},
-        "repo": {"type": "model", "name": repo_id, "id": "x", "private": False, "headSha": sha, "url": {"web": ""}},
+        "repo": {
+            "type": "model",
+            "name": repo_id,
+            "id": "x",
+            "private": False,
+            "headSha": sha,
+            "url": {"web": ""},
+        },
         "updatedRefs": [{"ref": "refs/heads/main", "oldSha": None, "newSha": sha}],
         "webhook": {"id": "w", "version": 3},
     }
@@ -191,15 +204,22 @@ async def test_http_errors_and_the_listener_keeps_serving(secret_conn):
         async with httpx.AsyncClient(base_url=url) as client:
             ok = {"X-Webhook-Secret": SECRET}
             assert (await client.post("/hf-webhook", json=_payload())).status_code == 401
-            assert (await client.post("/hf-webhook", json=_payload(), headers={"X-Webhook-Secret": "no"})).status_code == 401
+            assert (
+                await client.post("/hf-webhook", json=_payload(), headers={"X-Webhook-Secret": "no"})
+            ).status_code == 401
             too_big = b"x" * (webhooks_module.MAX_BODY_BYTES + 1)
             assert (await client.post("/hf-webhook", content=too_big, headers=ok)).status_code == 413
             assert (await client.post("/hf-webhook", content=b"{not json", headers=ok)).status_code == 400
             assert (await client.post("/hf-webhook", json={"event": "x"}, headers=ok)).status_code == 400
             assert (await client.post("/other", json=_payload(), headers=ok)).status_code == 404
             assert (await client.get("/hf-webhook")).status_code == 405
+            huge_headers = {**ok, "X-Padding": "y" * webhooks_module.MAX_HEADER_BYTES}
+            assert (
+                await client.post("/hf-webhook", json=_payload(), headers=huge_headers)
+            ).status_code == 431
             await running.expect_nothing(0.1)
-            response = await client.post("/hf-webhook", json=_payload(), headers=ok)
+            large_but_allowed = {**_payload(), "padding": "x" * (webhooks_module.MAX_BODY_BYTES // 2)}
+            response = await client.post("/hf-webhook", json=large_but_allowed, headers=ok)
             assert response.status_code == 200
         event = await running.next_event()
         assert event["head_sha"] == "a" * 40 and event["source"] == "webhook"
@@ -234,7 +254,9 @@ async def test_several_triggers_share_one_port_routed_by_path(secret_conn):
         assert (await second.next_event())["head_sha"] == "b" * 40
         await first.stop()
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-            assert (await client.post("/a", json=_payload(), headers={"X-Webhook-Secret": SECRET})).status_code == 404
+            assert (
+                await client.post("/a", json=_payload(), headers={"X-Webhook-Secret": SECRET})
+            ).status_code == 404
     finally:
         await second.stop()
     # the last user gone, the port is released
@@ -250,11 +272,15 @@ async def test_restart_reconciles_missed_changes_without_duplicates(hub_connecti
     await running.expect_nothing(0.2)  # first sight: records the head, fires nothing
     await running.stop()
     api.create_webhook(
-        url=f"http://127.0.0.1:{port}/hf-webhook", watched=[{"type": "model", "name": "alice/m"}], secret=SECRET
+        url=f"http://127.0.0.1:{port}/hf-webhook",
+        watched=[{"type": "model", "name": "alice/m"}],
+        secret=SECRET,
     )
     # Changes while the trigger is down: the deliveries fail (nothing listens), the Hub gives up.
     await asyncio.to_thread(api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m")
-    missed = await asyncio.to_thread(api.upload_file, path_or_fileobj=b"2", path_in_repo="b", repo_id="alice/m")
+    missed = await asyncio.to_thread(
+        api.upload_file, path_or_fileobj=b"2", path_in_repo="b", repo_id="alice/m"
+    )
     deadline = time.time() + 5
     while len(hub_connection.webhook_deliveries()) < 2 and time.time() < deadline:
         await asyncio.sleep(0.05)
@@ -266,7 +292,9 @@ async def test_restart_reconciles_missed_changes_without_duplicates(hub_connecti
         assert event["source"] == "reconcile" and event["head_sha"] == missed.oid
         await running.expect_nothing(0.3)
         # a later commit is delivered live, once
-        live = await asyncio.to_thread(api.upload_file, path_or_fileobj=b"3", path_in_repo="c", repo_id="alice/m")
+        live = await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"3", path_in_repo="c", repo_id="alice/m"
+        )
         event = await running.next_event()
         assert event["source"] == "webhook" and event["head_sha"] == live.oid
     finally:

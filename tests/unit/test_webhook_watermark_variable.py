@@ -1,0 +1,73 @@
+"""The Airflow 3.2 fallback: without an asset state store the watermark lives in an Airflow Variable.
+
+The trigger runs inside a real task of a real DAG run (``dag.test()``), where Variables go through the task
+SDK exactly as in the triggerer.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pendulum
+from airflow.sdk import DAG, task
+
+from tests.helpers import task_states, xcom_value
+
+
+def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_dag):
+    url, token = hub_connection.url, hub_connection.token
+
+    with DAG("watermark_variable", schedule=None, start_date=pendulum.datetime(2026, 1, 1)) as dag:
+
+        @task
+        def watch() -> dict:
+            import asyncio
+
+            from airflow.sdk import Variable
+            from huggingface_hub import HfApi
+
+            from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
+
+            api = HfApi(endpoint=url, token=token)
+            api.create_repo("alice/var")
+
+            async def next_event(trigger, seconds):
+                events = trigger.run()
+                pending = asyncio.ensure_future(events.__anext__())
+                done, _ = await asyncio.wait({pending}, timeout=seconds)
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+                await events.aclose()
+                return pending.result().payload if done else None
+
+            def trigger():
+                made = HfRepoCommitTrigger(repo_id="alice/var", poll_interval=0.05)
+                assert getattr(made, "asset_state_store", None) is None  # not a watcher: Variable fallback
+                return made
+
+            async def scenario():
+                first = await next_event(trigger(), 0.5)  # first sight: recorded only
+                commit = await asyncio.to_thread(
+                    api.upload_file, path_or_fileobj=b"v", path_in_repo="v", repo_id="alice/var"
+                )
+                missed = await next_event(trigger(), 5)  # a restart finds the change made while down
+                again = await next_event(trigger(), 0.5)  # and never fires it twice
+                return first, commit.oid, missed, again
+
+            first, oid, missed, again = asyncio.run(scenario())
+            return {
+                "first": first,
+                "oid": oid,
+                "missed": missed,
+                "again": again,
+                "variable": Variable.get("hf_watermark::poll:model/alice/var@main"),
+            }
+
+        watch()
+
+    run = run_dag(dag)
+    assert task_states(run) == {"watch": "success"}
+    result = xcom_value(run, "watch")
+    assert result["first"] is None and result["again"] is None
+    assert result["missed"]["head_sha"] == result["oid"] and result["missed"]["source"] == "poll"
+    assert json.loads(result["variable"]) == {"model/alice/var@main": result["oid"]}
