@@ -25,7 +25,7 @@ lint: install
 	$(PY) -m mypy
 
 docs: install
-	$(PY) -m mkdocs build --strict --site-dir docs/site
+	$(PY) -m mkdocs build --strict --site-dir site
 
 demo: install
 	$(PY) -m airflow_provider_hub.demo
@@ -37,4 +37,4 @@ e2e-ui: install
 	PY=$(PY) scripts/e2e_ui.sh $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-* docs/site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-* site .pytest_cache .mypy_cache .ruff_cache

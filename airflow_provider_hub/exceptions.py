@@ -11,7 +11,8 @@ class HfHubError(AirflowException):
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
-        self.status_code = status_code
+        # AirflowException's class-level HTTPStatus is for the API server's replies; ours is the Hub's answer.
+        self.status_code = status_code  # type: ignore[assignment]
 
 
 class HfHubNotFoundError(HfHubError):

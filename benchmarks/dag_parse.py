@@ -49,7 +49,9 @@ def main() -> None:
     rows = []
     for label, name in variants:
         sdk_s, dag_s = sample(DAGS / name, args.runs)
-        rows.append({"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file (ms)": dag_s * 1000})
+        rows.append(
+            {"DAG file": label, "airflow.sdk import (ms)": sdk_s * 1000, "DAG file (ms)": dag_s * 1000}
+        )
     baseline = rows[0]["DAG file (ms)"]
     for row in rows:
         row["added over baseline (ms)"] = row["DAG file (ms)"] - baseline

@@ -13,7 +13,11 @@ def xcom_value(dag_run: Any, task_id: str, key: str = "return_value", map_index:
     with settings.Session() as session:
         row = session.scalars(
             XComModel.get_many(
-                run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key, map_indexes=map_index
+                run_id=dag_run.run_id,
+                dag_ids=dag_run.dag_id,
+                task_ids=task_id,
+                key=key,
+                map_indexes=map_index,
             )
         ).first()
         return XComModel.deserialize_value(row) if row is not None else None

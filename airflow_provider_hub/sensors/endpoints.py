@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
@@ -133,7 +133,7 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
             if self.soft_fail or self.never_fail:
                 raise AirflowSkipException(f"Skipping: {exc}") from exc
             raise
-        summary: dict[str, Any] = first.xcom_value
+        summary = cast("dict[str, Any]", first.xcom_value)
         if first.is_done:
             return summary
         self.defer(

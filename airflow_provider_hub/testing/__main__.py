@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
 
@@ -27,10 +28,8 @@ def main(argv: list[str] | None = None) -> None:
         print("Point Airflow and huggingface_hub at it with:", flush=True)
         print(f"export AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT='{hub.connection_uri()}'", flush=True)
         print(f"export HF_ENDPOINT={hub.url} HF_HUB_DISABLE_XET=1 HF_HUB_DISABLE_TELEMETRY=1", flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ import pendulum
 from airflow.sdk import DAG, task
 from huggingface_hub import HfApi
 
-with DAG("bench_parse_hub_client", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1), catchup=False):
+with DAG(
+    "bench_parse_hub_client", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1), catchup=False
+):
 
     @task
     def upload() -> str:
