@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -23,9 +24,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing import HubEmulator
 
 DAG_ID = "example_publish_model"
+#: The DAG's default ``repo_id`` param: the repo it publishes in the connection's namespace.
+DEMO_REPO = "airflow-provider-hub-demo"
 EXAMPLE_DAGS = Path(__file__).resolve().parent.parent / "example_dags"
 DEFAULT_OUTPUT = Path("demo_output")
 LOG_TAIL_LINES = 40
@@ -41,15 +47,30 @@ class Target:
     connection: str
     environment: dict[str, str]
 
-    def job_log_tail(self, job_id: str, namespace: str | None, lines: int = 5) -> list[str]:
-        """The last log lines of a Job, read from the Hub (the DAG run streamed them all to its log)."""
+    def job(self, job_id: str, tail: int = 5) -> JobReport:
+        """A Job's stage, page and last log lines, read from the Hub (the DAG run streamed all its logs)."""
         from huggingface_hub import HfApi
 
+        from airflow_provider_hub.decorators.hf_job import RESULT_MARKER
+
+        # Importing Airflow to read the run set INFO logging: the client's request lines would join the summary.
+        logging.getLogger("httpx2").setLevel(logging.WARNING)
         api = HfApi(endpoint=self.endpoint, token=self.token)
         try:
-            return list(api.fetch_job_logs(job_id=job_id, namespace=namespace, tail=lines))[-lines:]
-        except Exception as exc:  # the summary still prints when the Job's logs are gone
-            return [f"(logs unavailable: {exc})"]
+            info = api.inspect_job(job_id=job_id)
+            lines = list(api.fetch_job_logs(job_id=job_id, namespace=info.owner.name))
+        except Exception as exc:  # the summary still prints when the Job is gone
+            return JobReport(stage="unknown", url="", log_tail=[f"(Job unavailable: {exc})"])
+        # A @task.hf_job Job's return value travels on a marked log line: long, and already in XCom.
+        lines = ["(return value: in XCom)" if line.startswith(RESULT_MARKER) else line for line in lines]
+        return JobReport(stage=info.status.stage, url=info.url, log_tail=lines[-tail:])
+
+
+@dataclass(frozen=True)
+class JobReport:
+    stage: str
+    url: str
+    log_tail: list[str]
 
 
 @contextlib.contextmanager
@@ -65,6 +86,7 @@ def hub_target(output: Path) -> Iterator[Target]:
     hf_home = str(output / "hf_home")
     # This process reads Job logs for the summary: its client must talk to the emulator too.
     with HubEmulator(jobs_mode="subprocess") as hub, emulated_client(hub.url, hf_home):
+        seed_emulator(hub)
         yield Target(
             description=f"the embedded Hub emulator at {hub.url} (user {hub.user!r})",
             endpoint=hub.url,
@@ -72,6 +94,28 @@ def hub_target(output: Path) -> Iterator[Target]:
             connection=hub.connection_uri(),
             environment=client_environment(hub.url, hf_home),
         )
+
+
+def seed_emulator(hub: HubEmulator) -> None:
+    """What the real Hub has and the DAG reads: the Inference Providers that serve the published model."""
+    hub.set_inference_providers(
+        f"{hub.user}/{DEMO_REPO}",
+        {
+            "hf-inference": {
+                "task": "text-classification",
+                "pricing": {"input": 0.05, "output": 0.05},
+                "first_token_latency_ms": 90,
+                "throughput": 400,
+            },
+            "nebius": {
+                "task": "text-classification",
+                "pricing": {"input": 0.02, "output": 0.06},
+                "first_token_latency_ms": 240,
+                "throughput": 250,
+            },
+            "together": {"task": "text-classification", "status": "staging"},
+        },
+    )
 
 
 def real_hub_target(token: str, endpoint: str) -> Target:
@@ -151,18 +195,22 @@ def read_run(home: Path) -> tuple[Any, list[dict[str, Any]]]:
         if dag_run is None:
             return None, []
         tasks = []
-        for ti in sorted(dag_run.get_task_instances(session=session), key=run_order):
+
+        def xcom(task_id: str, key: str) -> Any:
             row = session.scalars(
-                XComModel.get_many(
-                    run_id=dag_run.run_id, dag_ids=DAG_ID, task_ids=ti.task_id, key="return_value"
-                )
+                XComModel.get_many(run_id=dag_run.run_id, dag_ids=DAG_ID, task_ids=task_id, key=key)
             ).first()
+            return XComModel.deserialize_value(row) if row is not None else None
+
+        for ti in sorted(dag_run.get_task_instances(session=session), key=run_order):
             tasks.append(
                 {
                     "task_id": ti.task_id,
                     "state": str(ti.state),
                     "duration": ti.duration,
-                    "xcom": XComModel.deserialize_value(row) if row is not None else None,
+                    "xcom": xcom(ti.task_id, "return_value"),
+                    # Job operators and @task.hf_job tasks record the Job they ran under this key.
+                    "job_id": xcom(ti.task_id, "job_id"),
                 }
             )
         return {"run_id": dag_run.run_id, "state": str(dag_run.state)}, tasks
@@ -191,10 +239,11 @@ def summary(
     tag = results.get("tag_release")
     if tag:
         lines.append(f"Release:  tag {tag['tag']} on {tag['commit_oid']}")
-    job = next((r for r in results.values() if "job_id" in r), None)
-    if job:
-        lines.append(f"Job:      {job['job_id']} ({job.get('stage')}) {job.get('url', '')}".rstrip())
-        for line in target.job_log_tail(job["job_id"], job.get("namespace")):
+    job_id = next((t["job_id"] for t in tasks if t["job_id"]), None)
+    if job_id:
+        job = target.job(job_id)
+        lines.append(f"Job:      {job_id} ({job.stage}) {job.url}")
+        for line in job.log_tail:
             lines.append(f"          | {line}")
     endpoint = next((r for r in results.values() if "page_url" in r and "status" in r), None)
     if endpoint:

@@ -318,7 +318,7 @@ class RepoStore:
 
         Publishes the change like a commit over HTTP, so webhooks and head watchers see it.
         """
-        repo = self.ensure(repo_type, repo_id)
+        repo = self.get(repo_type, repo_id) or self.ensure(repo_type, repo_id)
         with self.hub.lock:
             parent = repo.branches.get(revision)
             if parent is None:

@@ -13,7 +13,16 @@ import pytest
 
 from airflow_provider_hub.demo import DAG_ID
 
-EXPECTED_TASKS = {"create_repo", "train", "upload", "tag_release", "report"}
+EXPECTED_TASKS = {
+    "create_repo",
+    "train",
+    "package",
+    "upload",
+    "tag_release",
+    "deploy",
+    "choose_provider",
+    "report",
+}
 
 
 @pytest.mark.e2e
@@ -50,3 +59,11 @@ def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
     assert f"Published alice/airflow-provider-hub-demo: {commit.group(1)}" in full_log.read_text()
     assert f"Full logs: {full_log}" in out
     assert DAG_ID in full_log.read_text()
+    # The Job that trained the model, its last log lines, the Endpoint serving it and the chosen provider.
+    assert re.search(
+        r"^Job:\s+[0-9a-f]{24} \(COMPLETED\) http://127\.0\.0\.1:\d+/jobs/alice/", out, re.MULTILINE
+    )
+    assert "          | trained on 400 samples: accuracy " in out
+    assert re.search(r"^Endpoint: http://127\.0\.0\.1:\d+/\S+ \(running\)", out, re.MULTILINE), out
+    assert re.search(r"^Provider: nebius$", out, re.MULTILINE), out
+    assert "HTTP Request:" not in out

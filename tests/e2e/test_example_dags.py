@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -477,14 +478,29 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
 # -- model publishing (the demo's DAG) --------------------------------------------------------------
 
 
-def test_publish_model_uploads_and_tags_the_release(subprocess_hub: Any, run_dag: Any) -> None:
+def test_publish_model_trains_publishes_deploys_and_chooses(subprocess_hub: Any, run_dag: Any) -> None:
     """The DAG ``make demo`` runs, on an emulator set up as the demo sets it up (Jobs run as processes)."""
     from huggingface_hub import HfApi
 
+    from airflow_provider_hub.demo import seed_emulator
+    from airflow_provider_hub.hooks.hub import HfHubHook
+
+    seed_emulator(subprocess_hub)
     dag_run = run_dag(
         load_example("example_publish_model"), logical_date=pendulum.datetime(2026, 1, 5, tz="UTC")
     )
-    assert set(task_states(dag_run).values()) == {"success"}
+    assert task_states(dag_run) == dict.fromkeys(
+        ["create_repo", "train", "package", "upload", "tag_release", "deploy", "choose_provider", "report"],
+        "success",
+    )
+
+    # The weights the Job trained are the ones published and released.
+    trained = xcom_value(dag_run, "train")
+    assert len(trained["weights"]) == 64 and trained["accuracy"] > 0.9
+    job = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token).inspect_job(
+        job_id=xcom_value(dag_run, "train", key="job_id")
+    )
+    assert (job.status.stage, job.flavor) == ("COMPLETED", "cpu-basic")
 
     repo = f"{subprocess_hub.user}/airflow-provider-hub-demo"
     upload = xcom_value(dag_run, "upload")
@@ -496,3 +512,19 @@ def test_publish_model_uploads_and_tags_the_release(subprocess_hub: Any, run_dag
     assert [(t.name, t.target_commit) for t in api.list_repo_refs(repo).tags] == [
         ("v20260105", upload["head_oid"])
     ]
+    weights = Path(api.hf_hub_download(repo, "model.safetensors", revision="v20260105")).read_bytes()
+    (header_size,) = struct.unpack("<Q", weights[:8])
+    floats = struct.unpack(f"<{len(trained['weights'])}f", weights[8 + header_size :])
+    assert [round(w, 6) for w in floats] == pytest.approx(trained["weights"], abs=1e-6)
+
+    # The Endpoint serves the released revision; the cheapest live provider was chosen.
+    endpoint = HfHubHook().get_inference_endpoint("airflow-provider-hub-demo")
+    assert (endpoint["status"], endpoint["repository"], endpoint["revision"]) == (
+        "running",
+        repo,
+        upload["head_oid"],
+    )
+    assert xcom_value(dag_run, "deploy")["url"] == endpoint["url"]
+    choice = xcom_value(dag_run, "choose_provider")
+    assert choice["provider"] == "nebius"
+    assert [row["provider"] for row in choice["candidates"]] == ["nebius", "hf-inference"]

@@ -461,6 +461,7 @@ def test_python_store_api(hub_connection: HubEmulator, api: HfApi) -> None:
     }
     assert repos.get("model", "acme/none") is None
     assert os.path.isdir(repos.root)
+    assert (repo.private, repo.gated) == (True, "auto"), "seeding files must keep the repo's settings"
 
 
 class _AccessGrants:

@@ -154,7 +154,6 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
     clean_run = run_publishing(run_dag, hub, "faults_clean", folder)
     assert set(task_states(clean_run).values()) == {"success"}
     clean = outcome(api)
-    clean_requests = hub.request_count()
     assert clean["commits"] == 3 and clean["completed_jobs"] == 1  # initial commit + upload + promote
     assert [status for _, status, _ in clean["endpoints"]] == ["running"] and len(clean["webhooks"]) == 1
 
@@ -178,8 +177,7 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
         ),
         "success",
     )
-    # The faults really hit, on every kind of failure.
-    assert hub.request_count() > clean_requests
+    # The faults really hit, on every kind of failure (request totals alone vary with polling timing).
     for kind in ((500, False), (429, False), (None, True), (502, False)):
         assert sum(n for (_, status, drop, _), n in hits.items() if (status, drop) == kind) > 0, (kind, hits)
     # Same files with the same content, same history (exactly one commit per upload), same decisions,
