@@ -725,13 +725,19 @@ class HfHubHook(
 _ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
+#: Requests in flight per event loop, kept below a client's connection pool (100): when a thousand triggers
+#: poll at once, the surplus queues here without a deadline instead of timing out waiting for a connection.
+_MAX_IN_FLIGHT = 64
+_IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class HfHubAsyncHook(BaseHook):
     """Async status reads for triggers, on one shared ``httpx.AsyncClient`` per process, event loop and connection.
 
-    Same connection fields, :class:`RetryPolicy` and error mapping as :class:`HfHubHook`. All methods are
-    reads, so all are retried on transient failures.
+    Same connection fields, :class:`RetryPolicy` and error mapping as :class:`HfHubHook`. Every call is a
+    read or idempotent (cancelling a Job twice leaves it cancelled), so all are retried on transient failures.
 
     Example::
 
@@ -771,6 +777,7 @@ class HfHubAsyncHook(BaseHook):
         # closed loop: drop those entries here (their sockets died with the loop).
         for closed_loop in [loop for loop in _ASYNC_CLIENTS if loop.is_closed()]:
             del _ASYNC_CLIENTS[closed_loop]
+            _IN_FLIGHT.pop(closed_loop, None)
         clients = _ASYNC_CLIENTS.setdefault(asyncio.get_running_loop(), {})
         client = clients.get(self.hf_conn_id)
         if client is None or client.is_closed:
@@ -797,6 +804,17 @@ class HfHubAsyncHook(BaseHook):
         :param params: query parameters.
         :param subject: what is read, named in errors.
         """
+        return await self._request("GET", path_or_url, base=base, params=params, subject=subject)
+
+    async def _request(
+        self,
+        method: Literal["GET", "POST"],
+        path_or_url: str,
+        *,
+        base: Literal["hub", "endpoints", "router"] = "hub",
+        params: Mapping[str, Any] | None = None,
+        subject: str | None = None,
+    ) -> Any:
         settings = await self.get_settings()
         if path_or_url.startswith(("http://", "https://")):
             url = path_or_url
@@ -804,19 +822,25 @@ class HfHubAsyncHook(BaseHook):
             url = settings.base_url(base) + "/" + path_or_url.lstrip("/")
         headers = {"authorization": f"Bearer {settings.token}"} if settings.token else {}
         client = self._client()
+        in_flight = _IN_FLIGHT.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(_MAX_IN_FLIGHT))
 
         async def attempt() -> Any:
-            response = await client.get(url, params=params, headers=headers, timeout=settings.timeout)
+            async with in_flight:
+                response = await client.request(
+                    method, url, params=params, headers=headers, timeout=settings.timeout
+                )
             response.raise_for_status()
-            return response.json()
+            return response.json() if response.content else None
 
-        retrying = settings.retry_policy.async_retrying(before_sleep=self._log_retry(url, subject, settings))
+        retrying = settings.retry_policy.async_retrying(
+            before_sleep=self._log_retry(method, url, subject, settings)
+        )
         try:
             return await retrying(attempt)
         except Exception as exc:
             mapped = map_hub_error(
                 exc,
-                action=f"GET {httpx.URL(url).path}",
+                action=f"{method} {httpx.URL(url).path}",
                 subject=subject,
                 token=settings.token,
                 timeout=settings.timeout,
@@ -827,13 +851,14 @@ class HfHubAsyncHook(BaseHook):
             raise mapped from exc
 
     def _log_retry(
-        self, url: str, subject: str | None, settings: HubConnectionSettings
+        self, method: str, url: str, subject: str | None, settings: HubConnectionSettings
     ) -> Callable[[tenacity.RetryCallState], None]:
         def before_sleep(state: tenacity.RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             status = _status_of(exc)
             self.log.warning(
-                "GET %s%s failed (%s), attempt %d of %d; retrying in %.1f s",
+                "%s %s%s failed (%s), attempt %d of %d; retrying in %.1f s",
+                method,
                 httpx.URL(url).path,
                 f" ({subject})" if subject else "",
                 f"HTTP {status}" if status is not None else type(exc).__name__,
@@ -864,6 +889,15 @@ class HfHubAsyncHook(BaseHook):
         namespace = await self._namespace(namespace)
         return await self.get_json(
             f"/api/jobs/{quote(namespace, safe='')}/{quote(job_id, safe='')}",
+            subject=f"Job {namespace}/{job_id}",
+        )
+
+    async def cancel_job(self, job_id: str, namespace: str | None = None) -> None:
+        """Cancel the Job (``POST /api/jobs/{namespace}/{job_id}/cancel``); a finished Job stays as it is."""
+        namespace = await self._namespace(namespace)
+        await self._request(
+            "POST",
+            f"/api/jobs/{quote(namespace, safe='')}/{quote(job_id, safe='')}/cancel",
             subject=f"Job {namespace}/{job_id}",
         )
 
@@ -900,6 +934,7 @@ class HfHubAsyncHook(BaseHook):
     @classmethod
     async def aclose_shared_clients(cls) -> None:
         """Close the shared clients of the running event loop (a triggerer shutting down, a test ending)."""
+        _IN_FLIGHT.pop(asyncio.get_running_loop(), None)
         clients = _ASYNC_CLIENTS.pop(asyncio.get_running_loop(), {})
         for client in clients.values():
             await client.aclose()

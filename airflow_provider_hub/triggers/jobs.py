@@ -135,16 +135,10 @@ class HfJobTrigger(BaseTrigger):
         """Cancel the Job when a user marks the deferred task failed or clears it (Airflow 3.3+)."""
         if not self.cancel_on_kill:
             return
-        from airflow.sdk import BaseHook
+        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        hook = HfHubHook(hf_conn_id=self.hf_conn_id)
         try:
-            # Read the connection the async way (a sync read off the event loop thread may not reach the
-            # triggerer's supervisor); the blocking cancel call then runs on a thread.
-            hook.__dict__["connection"] = await BaseHook.aget_connection(self.hf_conn_id)
-            await asyncio.to_thread(hook.cancel_job, self.job_id, self.namespace)
+            await HfHubAsyncHook(hf_conn_id=self.hf_conn_id).cancel_job(self.job_id, self.namespace)
             self.log.info("Cancelled Job %s/%s", self.namespace, self.job_id)
         except Exception:
             self.log.warning("Could not cancel Job %s/%s", self.namespace, self.job_id, exc_info=True)
