@@ -16,13 +16,19 @@ from urllib.parse import SplitResult
 from airflow_provider_hub.hooks._repo import REPO_TYPE_PLURALS, check_repo_id, check_repo_type
 
 if TYPE_CHECKING:
-    from airflow.sdk import Asset
+    from airflow.sdk import Asset, AssetWatcher
 
 SCHEME = "hf"
 _TYPE_BY_PLURAL = {plural: repo_type for repo_type, plural in REPO_TYPE_PLURALS.items()}
 
 
-def hf_asset(repo_id: str, repo_type: str = "model", *, extra: dict[str, Any] | None = None) -> Asset:
+def hf_asset(
+    repo_id: str,
+    repo_type: str = "model",
+    *,
+    extra: dict[str, Any] | None = None,
+    watchers: list[AssetWatcher] | None = None,
+) -> Asset:
     """The asset of a Hub repo: ``Asset("hf://{models|datasets|spaces}/{repo_id}")``.
 
     Example::
@@ -30,15 +36,28 @@ def hf_asset(repo_id: str, repo_type: str = "model", *, extra: dict[str, Any] | 
         reviews = hf_asset("acme/reviews", "dataset")
         with DAG("train", schedule=[reviews]): ...
 
+        # Started by the Hub's changes too, not only by DAGs that publish the repo:
+        watched = hf_asset(
+            "acme/reviews", "dataset",
+            watchers=[AssetWatcher(name="reviews_head", trigger=HfRepoCommitTrigger(repo_id="acme/reviews",
+                                                                                    repo_type="dataset"))],
+        )
+
     :param repo_id: ``namespace/name``.
     :param repo_type: ``model``, ``dataset`` or ``space``.
+    :param extra: the asset's ``extra``.
+    :param watchers: ``AssetWatcher`` instances whose event triggers
+        (:class:`~airflow_provider_hub.triggers.webhooks.HfWebhookTrigger`,
+        :class:`~airflow_provider_hub.triggers.webhooks.HfRepoCommitTrigger`) start the DAGs scheduled on it.
     :raises ValueError: on a malformed repo id or an unknown repo type.
     """
     from airflow.sdk import Asset
 
     check_repo_type(repo_type)
     check_repo_id(repo_id, require_namespace=True)
-    return Asset(uri=f"{SCHEME}://{REPO_TYPE_PLURALS[repo_type]}/{repo_id}", extra=extra or {})
+    return Asset(
+        uri=f"{SCHEME}://{REPO_TYPE_PLURALS[repo_type]}/{repo_id}", extra=extra or {}, watchers=watchers or []
+    )
 
 
 def parse_hf_uri(uri: str) -> tuple[str, str, str]:

@@ -23,7 +23,7 @@ import json
 from collections import Counter
 
 import pendulum
-from airflow.sdk import Asset, AssetWatcher, ObjectStoragePath, Variable, dag, task
+from airflow.sdk import AssetWatcher, ObjectStoragePath, Variable, dag, task
 
 from airflow_provider_hub.assets import hf_asset
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
@@ -60,9 +60,8 @@ polling_watcher = AssetWatcher(
 )
 # [END howto_polling_watcher]
 
-reviews = Asset(
-    uri=hf_asset(DATASET, "dataset").uri,
-    watchers=[polling_watcher if CONFIG["trigger"] == "poll" else webhook_watcher],
+reviews = hf_asset(
+    DATASET, "dataset", watchers=[polling_watcher if CONFIG["trigger"] == "poll" else webhook_watcher]
 )
 
 

@@ -94,3 +94,14 @@ def test_assets_and_operators_do_not_import_huggingface_hub_at_parse_time() -> N
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_hf_asset_carries_its_watchers() -> None:
+    from airflow.sdk import AssetWatcher
+
+    from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
+
+    trigger = HfRepoCommitTrigger(repo_id="acme/reviews", repo_type="dataset")
+    asset = hf_asset("acme/reviews", "dataset", watchers=[AssetWatcher(name="head", trigger=trigger)])
+    assert asset.uri == "hf://datasets/acme/reviews"
+    assert [(w.name, w.trigger) for w in asset.watchers] == [("head", trigger)]
