@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hub.hooks._jobs import resolve_namespace
+
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
@@ -77,15 +79,7 @@ class EndpointsHookMixin:
 
     def endpoint_namespace(self, namespace: str | None = None) -> str:
         """``namespace``, else the connection's default namespace, else the token's user (asked once)."""
-        if namespace:
-            return namespace
-        if self.namespace:
-            return self.namespace
-        resolved = self.__dict__.get("_whoami_name")
-        if resolved is None:
-            resolved = self.call("whoami", subject="the token's user")["name"]
-            self.__dict__["_whoami_name"] = resolved
-        return resolved
+        return resolve_namespace(self, namespace)
 
     def _endpoint_summary(self, endpoint: Any, namespace: str) -> dict[str, Any]:
         return endpoint_summary(endpoint.raw, namespace, self.settings.inference_endpoints_url)

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from huggingface_hub import HfApi, JobInfo
 
-#: Stages a Job never leaves.
-TERMINAL_JOB_STAGES = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
+#: Stages a Job never leaves, in the order error messages list them.
+TERMINAL_JOB_STAGES = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
 #: Terminal stages that are not a success.
 FAILED_JOB_STAGES = frozenset({"CANCELED", "ERROR", "DELETED"})
 #: Stages of a Job that has not finished yet.
@@ -48,6 +48,19 @@ def job_summary(job: JobInfo | Mapping[str, Any], endpoint: str) -> dict[str, An
     }
 
 
+def resolve_namespace(hook: Any, namespace: str | None) -> str:
+    """``namespace``, else ``hook.namespace`` (the connection's), else the token's user, asked once per hook."""
+    if namespace:
+        return namespace
+    if hook.namespace:
+        return hook.namespace
+    resolved = hook.__dict__.get("_whoami_name")
+    if resolved is None:
+        resolved = hook.call("whoami", subject="the token's user")["name"]
+        hook.__dict__["_whoami_name"] = resolved
+    return resolved
+
+
 class JobsHookMixin:
     """Mixed into ``HfHubHook``; relies on its ``api``, ``call``, ``endpoint`` and ``namespace``."""
 
@@ -58,15 +71,7 @@ class JobsHookMixin:
 
     def job_namespace(self, namespace: str | None = None) -> str:
         """``namespace``, else the connection's default namespace, else the token's user."""
-        if namespace:
-            return namespace
-        if self.namespace:
-            return self.namespace
-        resolved = self.__dict__.get("_whoami_name")
-        if resolved is None:
-            resolved = self.call("whoami", subject="the token's user")["name"]
-            self.__dict__["_whoami_name"] = resolved
-        return resolved
+        return resolve_namespace(self, namespace)
 
     def run_job(
         self, *, image: str, command: list[str], namespace: str | None = None, **kwargs: Any

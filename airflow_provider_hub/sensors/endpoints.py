@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+from airflow_provider_hub.hooks._endpoints import ENDPOINT_STATUSES, SLEEPING_ENDPOINT_STATUSES
 from airflow_provider_hub.links import HfInferenceEndpointLink
 from airflow_provider_hub.operators.endpoints import endpoint_failure, summary_after_event
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
@@ -19,18 +20,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_hub.hooks.hub import HfHubHook
-
-_STATUSES = (
-    "pending",
-    "initializing",
-    "updating",
-    "updateFailed",
-    "running",
-    "paused",
-    "failed",
-    "scaledToZero",
-)
-_SLEEPING = ("paused", "scaledToZero")
 
 
 class HfInferenceEndpointSensor(BaseSensorOperator):
@@ -90,9 +79,9 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
         return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _validate(self) -> None:
-        if self.target_status not in _STATUSES:
+        if self.target_status not in ENDPOINT_STATUSES:
             raise ValueError(
-                f"target_status must be one of {', '.join(_STATUSES)}; got {self.target_status!r}"
+                f"target_status must be one of {', '.join(ENDPOINT_STATUSES)}; got {self.target_status!r}"
             )
         if not isinstance(self.name, str) or not self.name.strip():
             raise ValueError(f"name must be a non-empty Endpoint name; got {self.name!r}")
@@ -103,7 +92,7 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
         HfInferenceEndpointLink.persist(context, summary["page_url"])
         if (
             self.resume_if_paused
-            and summary["status"] in _SLEEPING
+            and summary["status"] in SLEEPING_ENDPOINT_STATUSES
             and summary["status"] != self.target_status
         ):
             self.log.info(

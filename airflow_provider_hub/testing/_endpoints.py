@@ -29,6 +29,8 @@ DEFAULT_PLAN: tuple[tuple[str, float | None], ...] = (
 )
 #: Plan of an update when none was set: a short ``updating`` phase, then running again.
 DEFAULT_UPDATE_PLAN: tuple[tuple[str, float | None], ...] = (("updating", 0.2), ("running", None))
+#: The statuses the emulated service reports. Deliberately not imported from the client side
+#: (``hooks._endpoints``): the emulator stands in for the Hub and must not inherit the client's assumptions.
 STATUSES = (
     "pending",
     "initializing",
@@ -81,6 +83,11 @@ class Endpoint:
         self.plan = plan
         self.started = time.monotonic()
         self.held_status = None
+        self.updated_at = time.time()
+
+    def hold(self, status: str) -> None:
+        """Keep the Endpoint in ``status`` until its next lifecycle start, whatever its plan says."""
+        self.held_status = status
         self.updated_at = time.time()
 
 
@@ -248,8 +255,7 @@ async def pause_endpoint(request: Request, namespace: str, name: str) -> dict[st
     hub, store, _ = _caller(request, namespace, write=True)
     with hub.lock:
         endpoint = store.get(namespace, name)
-        endpoint.held_status = "paused"
-        endpoint.updated_at = time.time()
+        endpoint.hold("paused")
         return store.to_json(endpoint)
 
 
@@ -260,8 +266,7 @@ async def scale_to_zero_endpoint(request: Request, namespace: str, name: str) ->
         endpoint = store.get(namespace, name)
         if endpoint.status() == "paused":
             raise HubError(400, "Cannot scale a paused Inference Endpoint to zero: resume it first")
-        endpoint.held_status = "scaledToZero"
-        endpoint.updated_at = time.time()
+        endpoint.hold("scaledToZero")
         return store.to_json(endpoint)
 
 

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-#: Statuses that end any wait with a failure (kept here so the triggerer does not import the hook module).
-FAILED_ENDPOINT_STATUSES = ("failed", "updateFailed")
-#: Consecutive failed status reads tolerated before the trigger gives up.
-MAX_CONSECUTIVE_ERRORS = 5
+from airflow_provider_hub.hooks._endpoints import FAILED_ENDPOINT_STATUSES
+from airflow_provider_hub.triggers._polling import poll_until_settled
 
 
 def judge_endpoint_status(status: str | None, url: str | None, target_statuses: Sequence[str]) -> str:
@@ -34,7 +30,8 @@ class HfInferenceEndpointTrigger(BaseTrigger):
     The payload is ``{"status": "success" | "failed" | "timeout" | "error", "name", "namespace",
     "endpoint_status", "url", "message"}``: ``failed`` when the Endpoint reports ``failed`` or ``updateFailed``
     (``message`` is then the Endpoint's own), ``timeout`` past ``end_time`` (epoch seconds), ``error`` when the
-    Endpoint does not exist or after :data:`MAX_CONSECUTIVE_ERRORS` failed reads in a row.
+    Endpoint does not exist or after
+    :data:`~airflow_provider_hub.triggers._polling.MAX_CONSECUTIVE_ERRORS` failed reads in a row.
 
     Example::
 
@@ -92,42 +89,28 @@ class HfInferenceEndpointTrigger(BaseTrigger):
             }
         )
 
+    def _settled_status(self, raw: dict[str, Any]) -> str | None:
+        state = raw.get("status") or {}
+        verdict = judge_endpoint_status(state.get("state"), state.get("url"), self.target_statuses)
+        if verdict == "done":
+            return "success"
+        if verdict == "failed":
+            return "failed"
+        self.log.info("Endpoint %s/%s is %s", self.namespace, self.name, state.get("state"))
+        return None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.exceptions import HfHubNotFoundError
         from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
         hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
-        errors = 0
-        raw: dict[str, Any] | None = None
-        while True:
-            try:
-                raw = await hook.get_inference_endpoint(self.name, namespace=self.namespace)
-                errors = 0
-            except HfHubNotFoundError as exc:
-                yield self._event("error", raw, str(exc))
-                return
-            except Exception as exc:  # the hook already retried transient failures
-                errors += 1
-                self.log.warning(
-                    "Reading Endpoint %s/%s failed (%d in a row): %s", self.namespace, self.name, errors, exc
-                )
-                if errors >= MAX_CONSECUTIVE_ERRORS:
-                    yield self._event("error", raw, f"Could not read the Endpoint's status: {exc}")
-                    return
-            else:
-                state = raw.get("status") or {}
-                verdict = judge_endpoint_status(state.get("state"), state.get("url"), self.target_statuses)
-                if verdict == "done":
-                    yield self._event("success", raw)
-                    return
-                if verdict == "failed":
-                    yield self._event("failed", raw)
-                    return
-                self.log.info("Endpoint %s/%s is %s", self.namespace, self.name, state.get("state"))
-            if self.end_time is not None and time.time() >= self.end_time:
-                yield self._event("timeout", raw, "Timed out waiting for the Endpoint")
-                return
-            delay = self.poll_interval
-            if self.end_time is not None:
-                delay = max(0.0, min(delay, self.end_time - time.time()))
-            await asyncio.sleep(delay)
+        outcome = await poll_until_settled(
+            lambda: hook.get_inference_endpoint(self.name, namespace=self.namespace),
+            self._settled_status,
+            subject=f"Endpoint {self.namespace}/{self.name}",
+            unreadable="the Endpoint's status",
+            timeout_message="Timed out waiting for the Endpoint",
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            log=self.log,
+        )
+        yield self._event(outcome.status, outcome.last, outcome.message)

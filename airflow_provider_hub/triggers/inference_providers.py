@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-#: Consecutive failed reads tolerated before the trigger gives up.
-MAX_CONSECUTIVE_ERRORS = 5
+from airflow_provider_hub.triggers._polling import poll_until_settled
 
 
 def live_providers(mapping: Mapping[str, Mapping[str, Any]], wanted: Sequence[str] | None) -> list[str]:
@@ -74,39 +71,26 @@ class HfInferenceProviderTrigger(BaseTrigger):
             {"status": status, "model_id": self.model_id, "live_providers": live, "message": message}
         )
 
+    def _settled_status(self, mapping: Mapping[str, Mapping[str, Any]]) -> str | None:
+        if live_providers(mapping, self.providers):
+            return "success"
+        self.log.info(
+            "%s is not live on %s yet", self.model_id, ", ".join(self.providers or ["any provider"])
+        )
+        return None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.exceptions import HfHubNotFoundError
         from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
         hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
-        errors = 0
-        while True:
-            try:
-                mapping = await hook.get_model_provider_mapping(self.model_id)
-                errors = 0
-            except HfHubNotFoundError as exc:
-                yield self._event("error", [], str(exc))
-                return
-            except Exception as exc:  # the hook already retried transient failures
-                errors += 1
-                self.log.warning(
-                    "Reading the providers of %s failed (%d in a row): %s", self.model_id, errors, exc
-                )
-                if errors >= MAX_CONSECUTIVE_ERRORS:
-                    yield self._event("error", [], f"Could not read the model's providers: {exc}")
-                    return
-            else:
-                live = live_providers(mapping, self.providers)
-                if live:
-                    yield self._event("success", live)
-                    return
-                self.log.info(
-                    "%s is not live on %s yet", self.model_id, ", ".join(self.providers or ["any provider"])
-                )
-            if self.end_time is not None and time.time() >= self.end_time:
-                yield self._event("timeout", [], f"{self.model_id} is not live on the wanted providers")
-                return
-            delay = self.poll_interval
-            if self.end_time is not None:
-                delay = max(0.0, min(delay, self.end_time - time.time()))
-            await asyncio.sleep(delay)
+        outcome = await poll_until_settled(
+            lambda: hook.get_model_provider_mapping(self.model_id),
+            self._settled_status,
+            subject=f"the providers of {self.model_id}",
+            unreadable="the model's providers",
+            timeout_message=f"{self.model_id} is not live on the wanted providers",
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            log=self.log,
+        )
+        yield self._event(outcome.status, live_providers(outcome.last or {}, self.providers), outcome.message)

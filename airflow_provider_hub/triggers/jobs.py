@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-#: Stages a Job never leaves (kept here so the triggerer does not import the hook module to know them).
-TERMINAL_JOB_STAGES = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
-#: Consecutive failed status reads tolerated before the trigger gives up.
-MAX_CONSECUTIVE_ERRORS = 5
+from airflow_provider_hub.hooks._jobs import TERMINAL_JOB_STAGES
+from airflow_provider_hub.triggers._polling import poll_until_settled
 
 
 class HfJobTrigger(BaseTrigger):
@@ -21,8 +17,8 @@ class HfJobTrigger(BaseTrigger):
     The event payload is ``{"status": "success" | "failed" | "timeout" | "error", "job_id", "namespace",
     "stage", "message", "log_lines_emitted"}``: ``success`` when the stage is a target,
     ``failed`` when the Job ended in another terminal stage, ``timeout`` past ``end_time`` (epoch
-    seconds), ``error`` when the Job is not found or after :data:`MAX_CONSECUTIVE_ERRORS` failed reads in a row
-    (each read is already retried by :class:`~airflow_provider_hub.hooks.hub.HfHubAsyncHook`).
+    seconds), ``error`` when the Job is not found or after
+    :data:`~airflow_provider_hub.triggers._polling.MAX_CONSECUTIVE_ERRORS` failed reads in a row (each read is already retried by :class:`~airflow_provider_hub.hooks.hub.HfHubAsyncHook`).
 
     On Airflow 3.3+ the triggerer calls :meth:`on_kill` when a user marks the deferred task failed or
     clears it; with ``cancel_on_kill`` the Job is cancelled then. Airflow 3.2 never calls it.
@@ -92,44 +88,30 @@ class HfJobTrigger(BaseTrigger):
             }
         )
 
+    def _settled_status(self, raw: dict[str, Any]) -> str | None:
+        stage = (raw.get("status") or {}).get("stage")
+        if stage in self.target_stages:
+            return "success"
+        if stage in TERMINAL_JOB_STAGES:
+            return "failed"
+        self.log.info("Job %s/%s is %s", self.namespace, self.job_id, stage)
+        return None
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.exceptions import HfHubNotFoundError
         from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
         hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
-        errors = 0
-        raw: dict[str, Any] | None = None
-        while True:
-            try:
-                raw = await hook.get_job(self.job_id, namespace=self.namespace)
-                errors = 0
-            except HfHubNotFoundError as exc:
-                yield self._event("error", raw, str(exc))
-                return
-            except Exception as exc:  # the hook already retried transient failures
-                errors += 1
-                self.log.warning(
-                    "Reading Job %s/%s failed (%d in a row): %s", self.namespace, self.job_id, errors, exc
-                )
-                if errors >= MAX_CONSECUTIVE_ERRORS:
-                    yield self._event("error", raw, f"Could not read the Job's status: {exc}")
-                    return
-            else:
-                stage = (raw.get("status") or {}).get("stage")
-                if stage in self.target_stages:
-                    yield self._event("success", raw, None)
-                    return
-                if stage in TERMINAL_JOB_STAGES:
-                    yield self._event("failed", raw, None)
-                    return
-                self.log.info("Job %s/%s is %s", self.namespace, self.job_id, stage)
-            if self.end_time is not None and time.time() >= self.end_time:
-                yield self._event("timeout", raw, "Timed out waiting for the Job")
-                return
-            delay = self.poll_interval
-            if self.end_time is not None:
-                delay = max(0.0, min(delay, self.end_time - time.time()))
-            await asyncio.sleep(delay)
+        outcome = await poll_until_settled(
+            lambda: hook.get_job(self.job_id, namespace=self.namespace),
+            self._settled_status,
+            subject=f"Job {self.namespace}/{self.job_id}",
+            unreadable="the Job's status",
+            timeout_message="Timed out waiting for the Job",
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            log=self.log,
+        )
+        yield self._event(outcome.status, outcome.last, outcome.message)
 
     async def on_kill(self) -> None:
         """Cancel the Job when a user marks the deferred task failed or clears it (Airflow 3.3+)."""

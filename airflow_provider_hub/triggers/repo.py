@@ -9,8 +9,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-#: Consecutive failed polls tolerated before the trigger gives up with an ``error`` event.
-MAX_CONSECUTIVE_ERRORS = 5
+from airflow_provider_hub.triggers._polling import MAX_CONSECUTIVE_ERRORS
 
 
 def file_info(entry: Any, revision: str | None) -> dict[str, Any]:

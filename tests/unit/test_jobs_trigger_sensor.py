@@ -12,7 +12,8 @@ from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
 from airflow_provider_hub.sensors.jobs import HfJobSensor
-from airflow_provider_hub.triggers.jobs import MAX_CONSECUTIVE_ERRORS, HfJobTrigger
+from airflow_provider_hub.triggers._polling import MAX_CONSECUTIVE_ERRORS
+from airflow_provider_hub.triggers.jobs import HfJobTrigger
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
