@@ -1,10 +1,13 @@
-"""Shared plumbing for benchmark scripts: result files and the side-by-side table."""
+"""Shared plumbing for benchmark scripts: the emulator process, memory readings, result files and the table."""
 
 from __future__ import annotations
 
 import json
 import platform
+import re
 import statistics
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +49,33 @@ def _fmt(value: Any) -> str:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def start_emulator(*options: str) -> tuple[subprocess.Popen[str], str]:
+    """An emulator process on a free port (``options`` as for ``python -m airflow_provider_hub.testing``) and its URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0", *options],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    match = re.search(r"serving on (http://\S+)", line)
+    if match is None:
+        process.kill()
+        raise RuntimeError(f"the emulator did not start: {line!r}")
+    return process, match.group(1)
+
+
+def stop_emulator(process: subprocess.Popen[str]) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def memory_kib(pid: int | str = "self") -> tuple[int, int]:
+    """``(VmRSS, VmHWM)`` of a process in KiB: its resident set size now and at its peak."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return (
+        int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)),
+        int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)),
+    )

@@ -29,7 +29,7 @@ import time
 import urllib.request
 from typing import Any
 
-from _common import save, table
+from _common import save, stop_emulator, table
 
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -189,8 +189,7 @@ def main() -> int:
             for side, repo_id in repos.items()
         }
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_emulator(process)
 
     decided = len(result["accepted"]) + len(result["rejected"])
     same_state = states["operator"] == states["sequential loop"]

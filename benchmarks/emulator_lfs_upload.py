@@ -14,26 +14,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import save, table
+from _common import memory_kib, save, start_emulator, stop_emulator, table
 
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 MiB = 1024 * 1024
 TARGET_MB_S = 300
-
-
-def peak_rss_kib(pid: int) -> int:
-    """The process's high-water resident set size (``VmHWM``) in KiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1))
 
 
 def write_file(path: Path, size: int) -> None:
@@ -49,21 +40,6 @@ def write_file(path: Path, size: int) -> None:
             counter += 1
 
 
-def start_emulator(data_dir: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0", "--data-dir", data_dir],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"serving on (http://\S+)", line)
-    if match is None:
-        process.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    return process, match.group(1)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size-mib", type=int, default=1024)
@@ -77,13 +53,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lfs-bench-") as workdir:
         source = Path(workdir) / "big.bin"
         write_file(source, size)
-        process, url = start_emulator(os.path.join(workdir, "hub"))
+        process, url = start_emulator("--data-dir", os.path.join(workdir, "hub"))
         try:
             api = HfApi(endpoint=url, token=DEFAULT_TOKEN)
             api.create_repo("alice/lfs-bench")
             # Warm up the routes so the baseline includes the server's steady-state footprint.
             api.upload_file(path_or_fileobj=b"\0warm", path_in_repo="warm.bin", repo_id="alice/lfs-bench")
-            baseline_kib = peak_rss_kib(process.pid)
+            baseline_kib = memory_kib(process.pid)[1]
 
             started = time.perf_counter()
             digest = hashlib.sha256()
@@ -97,13 +73,12 @@ def main() -> None:
                 path_or_fileobj=source, path_in_repo="big.bin", repo_id="alice/lfs-bench"
             )
             total_s = time.perf_counter() - started
-            peak_kib = peak_rss_kib(process.pid)
+            peak_kib = memory_kib(process.pid)[1]
 
             meta = api.get_hf_file_metadata(url=f"{url}/alice/lfs-bench/resolve/{commit.oid}/big.bin")
             assert meta.etag == digest.hexdigest() and meta.size == size, "the emulator stored other bytes"
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            stop_emulator(process)
 
     transfer_s = max(total_s - hash_s, 1e-9)
     rows = [

@@ -15,13 +15,11 @@ import argparse
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from typing import Any
 
-from _common import median, save, table
+from _common import median, save, start_emulator, stop_emulator, table
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
 os.environ.update({"HF_HUB_DISABLE_TELEMETRY": "1", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
@@ -44,21 +42,6 @@ class _TaskInstance:
 
     def xcom_push(self, key: str, value: Any) -> None:
         pass
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0", "--jobs-mode", "subprocess"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"serving on (http://\S+)", line)
-    if match is None:
-        process.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    return process, match.group(1)
 
 
 def record_task_log_lines(written: list[tuple[float, str]]) -> None:
@@ -85,7 +68,7 @@ def main() -> None:
     from airflow_provider_hub.operators.jobs import HfRunJobOperator
     from airflow_provider_hub.testing import DEFAULT_TOKEN
 
-    emulator, url = start_emulator()
+    emulator, url = start_emulator("--jobs-mode", "subprocess")
     try:
         os.environ["AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT"] = json.dumps(
             {
@@ -108,8 +91,7 @@ def main() -> None:
         result = operator.execute({"ti": _TaskInstance()})
         run_s = time.perf_counter() - started
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+        stop_emulator(emulator)
 
     pattern = re.compile(rf"\[job\] {MARK} (\d+) ([0-9.]+)")
     latencies = {}

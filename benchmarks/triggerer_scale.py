@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,20 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import median, save, table
+from _common import median, memory_kib, save, start_emulator, stop_emulator, table
 
 TARGET_RSS_MB = 100
 TARGET_CORE_SHARE_AT_30S = 0.05
 PRODUCTION_POLL = 30.0
-
-
-def rss_kib(pid: int | str = "self") -> tuple[int, int]:
-    """``(VmRSS, VmHWM)`` of a process in KiB."""
-    status = Path(f"/proc/{pid}/status").read_text()
-    return (
-        int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)),
-        int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)),
-    )
 
 
 # -- the trigger process ---------------------------------------------------------------------------------
@@ -58,7 +48,7 @@ def run_triggers(spec_path: str, result_path: str) -> None:
     from airflow_provider_hub.triggers.jobs import HfJobTrigger
 
     gc.collect()
-    baseline_kib, _ = rss_kib()
+    baseline_kib, _ = memory_kib()
     poll = spec["poll"]
     triggers: list[tuple[str, Any]] = []
     for job_id in spec["jobs"]:
@@ -77,7 +67,7 @@ def run_triggers(spec_path: str, result_path: str) -> None:
 
     async def sample(stop: asyncio.Event) -> None:
         while not stop.is_set():
-            samples.append((time.time(), time.process_time(), rss_kib()[0]))
+            samples.append((time.time(), time.process_time(), memory_kib()[0]))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.25)
 
@@ -106,7 +96,7 @@ def run_triggers(spec_path: str, result_path: str) -> None:
             {
                 "started": started,
                 "baseline_kib": baseline_kib,
-                "peak_kib": rss_kib()[1],
+                "peak_kib": memory_kib()[1],
                 "samples": samples,
                 "events": events,
             }
@@ -115,21 +105,6 @@ def run_triggers(spec_path: str, result_path: str) -> None:
 
 
 # -- the benchmark ---------------------------------------------------------------------------------------
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"serving on (http://\S+)", line)
-    if match is None:
-        process.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    return process, match.group(1)
-
-
 def seed(url: str, count: int, change_after: float) -> tuple[dict[str, float], dict[str, float]]:
     """Create ``count`` Jobs and ``count`` Endpoints; return ``{id: time its state changes}`` for each."""
     import httpx
@@ -254,8 +229,7 @@ def main() -> None:
                 raise RuntimeError(f"the trigger process failed:\n{child.stderr[-3000:]}")
             result = json.loads(result_path.read_text())
     finally:
-        emulator.terminate()
-        emulator.wait(timeout=30)
+        stop_emulator(emulator)
 
     changes = {**jobs, **endpoints}
     events = result["events"]

@@ -24,7 +24,6 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -33,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import median, save, table
+from _common import median, save, start_emulator, stop_emulator, table
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
 os.environ.update(
@@ -98,26 +97,6 @@ def write_folder(folder: Path, total_bytes: int) -> int:
                 written += len(chunk)
                 counter += 1
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
-
-
-def start_emulator(data_dir: str) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_hub.testing", "--port", "0", "--data-dir", data_dir],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    match = re.search(r"serving on (http://\S+)", line)
-    if match is None:
-        process.kill()
-        raise RuntimeError(f"the emulator did not start: {line!r}")
-    return process, match.group(1)
-
-
-def stop(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def connection_uri(url: str, token: str) -> str:
@@ -225,13 +204,13 @@ def main() -> None:
             order = list(methods) if repeat % 2 == 0 else list(reversed(methods))
             for name in order:
                 data_dir = store / f"hub-{repeat}-{order.index(name)}"
-                process, url = start_emulator(str(data_dir))
+                process, url = start_emulator("--data-dir", str(data_dir))
                 try:
                     # Steady state for both: imports, connection lookup and HTTP pools warmed on a tiny folder.
                     methods[name](url, work / "warmup", repo_id="alice/warmup")
                     samples[name].append(methods[name](url, work / "folder"))
                 finally:
-                    stop(process)
+                    stop_emulator(process)
                     shutil.rmtree(data_dir)
                 print(f"{name}: {samples[name][-1]:.2f} s", flush=True)
             floor_parts.append(floor(work / "folder", store / "sink.bin"))
