@@ -52,6 +52,22 @@ def annotate_outlets(
             context["outlet_events"][outlet].extra = dict(extra)
 
 
+def publish_commit_outcome(
+    operator: BaseOperator, context: Context, outcome: CommitOutcome
+) -> dict[str, Any]:
+    """Show the repo and the commit (or pull request) on the task, put the new head on its outlets; the XCom value."""
+    HfRepoLink.persist(context, outcome.repo_url)
+    HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
+    annotate_outlets(
+        operator,
+        context,
+        outcome.repo_id,
+        outcome.repo_type,
+        {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
+    )
+    return outcome.as_dict()
+
+
 class _HfRepoOperator(BaseOperator):
     """Shared plumbing: the lazily built hook, repo id/type validation, links and outlet events."""
 
@@ -80,18 +96,6 @@ class _HfRepoOperator(BaseOperator):
         repo_type = check_repo_type(self.repo_type)
         check_repo_id(self.repo_id)
         return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
-
-    def _publish(self, context: Context, outcome: CommitOutcome) -> dict[str, Any]:
-        HfRepoLink.persist(context, outcome.repo_url)
-        HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
-        annotate_outlets(
-            self,
-            context,
-            outcome.repo_id,
-            outcome.repo_type,
-            {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
-        )
-        return outcome.as_dict()
 
 
 class HfCreateRepoOperator(_HfRepoOperator):
@@ -333,7 +337,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
         )
         if outcome.no_changes:
             self.log.info("No file changed (%d unchanged): no commit was made", outcome.files_unchanged)
-        return self._publish(context, outcome)
+        return publish_commit_outcome(self, context, outcome)
 
 
 # -- create_commit ---------------------------------------------------------------------------------------
@@ -544,7 +548,7 @@ class HfCreateCommitOperator(_HfRepoOperator):
             on_head_moved=self.on_head_moved,
             logger=self.log,
         )
-        return self._publish(context, outcome)
+        return publish_commit_outcome(self, context, outcome)
 
 
 class HfCreateTagOperator(_HfRepoOperator):

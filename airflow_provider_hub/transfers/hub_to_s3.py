@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_hub.hooks._repo import ProgressLog, check_repo_id, check_repo_type
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
+from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
 
 
-class HfHubToS3Operator(BaseOperator):
+class HfHubToS3Operator(HubS3TransferOperator):
     """Copy the files of a repo at one revision to ``s3://{s3_bucket}/{s3_prefix}/<path in repo>``.
 
     The revision is resolved to a commit first, so every file comes from the same snapshot even if
@@ -64,7 +61,6 @@ class HfHubToS3Operator(BaseOperator):
         "hf_conn_id",
     )
     operator_extra_links = (HfRepoLink(),)
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -95,21 +91,10 @@ class HfHubToS3Operator(BaseOperator):
         self.aws_conn_id = aws_conn_id
         self.hf_conn_id = hf_conn_id
 
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
-
-    @cached_property
-    def s3_hook(self) -> S3Hook:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        return S3Hook(aws_conn_id=self.aws_conn_id)
-
     def execute(self, context: Context) -> dict[str, Any]:
         from huggingface_hub.utils import filter_repo_objects
 
-        if not self.s3_bucket or not isinstance(self.s3_bucket, str):
-            raise ValueError(f"s3_bucket must be a bucket name; got {self.s3_bucket!r}")
+        self.check_s3_bucket()
         repo_type = check_repo_type(self.repo_type)
         repo_id = check_repo_id(self.hook.qualify_repo_id(check_repo_id(self.repo_id)))
         commit = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)

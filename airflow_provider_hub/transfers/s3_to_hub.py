@@ -5,25 +5,22 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_hub.hooks._repo import ProgressLog, check_path_in_repo, check_repo_id, check_repo_type
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
-from airflow_provider_hub.operators.repo import annotate_outlets
+from airflow_provider_hub.operators.repo import publish_commit_outcome
+from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
 
 if TYPE_CHECKING:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
     from airflow.sdk import Context
     from huggingface_hub import CommitOperationAdd
 
 DEFAULT_MAX_DISK_BYTES = 5 * 1024**3
 
 
-class S3ToHfHubOperator(BaseOperator):
+class S3ToHfHubOperator(HubS3TransferOperator):
     """Copy an S3 prefix, or a list of keys, to a Hub repo as ONE commit.
 
     Objects are streamed to a temporary folder (never held in memory) in batches of at most
@@ -83,7 +80,6 @@ class S3ToHfHubOperator(BaseOperator):
         "hf_conn_id",
     )
     operator_extra_links = (HfRepoLink(), HfCommitLink())
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -124,19 +120,8 @@ class S3ToHfHubOperator(BaseOperator):
         self.aws_conn_id = aws_conn_id
         self.hf_conn_id = hf_conn_id
 
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
-
-    @cached_property
-    def s3_hook(self) -> S3Hook:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        return S3Hook(aws_conn_id=self.aws_conn_id)
-
     def _validate(self) -> tuple[str, str, str]:
-        if not self.s3_bucket or not isinstance(self.s3_bucket, str):
-            raise ValueError(f"s3_bucket must be a bucket name; got {self.s3_bucket!r}")
+        self.check_s3_bucket()
         if self.s3_keys is None and self.s3_prefix is None:
             raise ValueError("give s3_prefix (copy a whole prefix) or s3_keys (a list of keys)")
         if self.s3_prefix is not None and not isinstance(self.s3_prefix, str):
@@ -245,13 +230,4 @@ class S3ToHfHubOperator(BaseOperator):
                 progress_interval=self.progress_interval,
                 logger=self.log,
             )
-        HfRepoLink.persist(context, outcome.repo_url)
-        HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
-        annotate_outlets(
-            self,
-            context,
-            repo_id,
-            repo_type,
-            {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
-        )
-        return {**outcome.as_dict(), "s3_objects": len(objects)}
+        return {**publish_commit_outcome(self, context, outcome), "s3_objects": len(objects)}
