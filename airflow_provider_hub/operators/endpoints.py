@@ -32,6 +32,24 @@ if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubHook
 
 IF_EXISTS_POLICIES = ("fail", "reuse", "update")
+#: What an update can change: the arguments of :class:`HfUpdateInferenceEndpointOperator`, and what
+#: :class:`HfCreateInferenceEndpointOperator` applies to an existing Endpoint with ``if_exists="update"``.
+UPDATABLE_SETTINGS = (
+    "repository",
+    "revision",
+    "task",
+    "framework",
+    "accelerator",
+    "instance_type",
+    "instance_size",
+    "min_replica",
+    "max_replica",
+    "scale_to_zero_timeout",
+    "env",
+    "secrets",
+    "custom_image",
+    "tags",
+)
 
 
 def endpoint_failure(summary: Mapping[str, Any]) -> HfHubTerminalStateError:
@@ -55,9 +73,23 @@ def _check_secrets(task_id: str, secrets: Any) -> None:
         raise ValueError(f"{task_id}: secrets must be a dict of str to str (values not shown)")
 
 
+def _check_and_mask_secrets(task_id: str, secrets: Any) -> None:
+    """Validate the rendered ``secrets`` and keep their values out of the task log."""
+    from airflow.sdk.log import mask_secret
+
+    _check_secrets(task_id, secrets)
+    for value in (secrets or {}).values():
+        mask_secret(value)
+
+
+def _updatable_settings(operator: BaseOperator) -> dict[str, Any]:
+    return {setting: getattr(operator, setting) for setting in UPDATABLE_SETTINGS}
+
+
 class _EndpointOperator(BaseOperator):
     """Shared arguments and the wait logic of the lifecycle operators."""
 
+    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
     operator_extra_links = (HfInferenceEndpointLink(),)
     ui_color = "#FFD21E"
     #: Statuses :meth:`wait_for_status` waits for after this operator's action.
@@ -285,27 +317,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         self.if_exists = if_exists
         self.wait_for_running = wait_for_running
 
-    def _update_fields(self) -> dict[str, Any]:
-        return {
-            "repository": self.repository,
-            "revision": self.revision,
-            "task": self.task,
-            "framework": self.framework,
-            "accelerator": self.accelerator,
-            "instance_type": self.instance_type,
-            "instance_size": self.instance_size,
-            "min_replica": self.min_replica,
-            "max_replica": self.max_replica,
-            "scale_to_zero_timeout": self.scale_to_zero_timeout,
-            "env": self.env,
-            "secrets": self.secrets,
-            "custom_image": self.custom_image,
-            "tags": self.tags,
-        }
-
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         _check_name(self.task_id, self.name)
         if self.if_exists not in IF_EXISTS_POLICIES:
             raise ValueError(
@@ -317,9 +329,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
             or not self.repository.strip()
         ):
             raise ValueError(f"repository must be a model repo id like 'owner/name'; got {self.repository!r}")
-        _check_secrets(self.task_id, self.secrets)
-        for value in (self.secrets or {}).values():
-            mask_secret(value)
+        _check_and_mask_secrets(self.task_id, self.secrets)
         optional = {
             "revision": self.revision,
             "task": self.task,
@@ -351,7 +361,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
                 raise
             if self.if_exists == "update":
                 summary = self.hook.update_inference_endpoint(
-                    self.name, self.namespace, **self._update_fields()
+                    self.name, self.namespace, **_updatable_settings(self)
                 )
                 self.log.info("Inference Endpoint %s/%s exists: updated it", summary["namespace"], self.name)
             else:
@@ -399,25 +409,7 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = (
-        "name",
-        "repository",
-        "revision",
-        "task",
-        "framework",
-        "accelerator",
-        "instance_type",
-        "instance_size",
-        "min_replica",
-        "max_replica",
-        "scale_to_zero_timeout",
-        "env",
-        "secrets",
-        "custom_image",
-        "tags",
-        "namespace",
-        "hf_conn_id",
-    )
+    template_fields: Sequence[str] = ("name", *UPDATABLE_SETTINGS, "namespace", "hf_conn_id")
 
     def __init__(
         self,
@@ -459,28 +451,9 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
         self.wait_for_running = wait_for_running
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from airflow.sdk.log import mask_secret
-
         _check_name(self.task_id, self.name)
-        _check_secrets(self.task_id, self.secrets)
-        for value in (self.secrets or {}).values():
-            mask_secret(value)
-        changes = {
-            "repository": self.repository,
-            "revision": self.revision,
-            "task": self.task,
-            "framework": self.framework,
-            "accelerator": self.accelerator,
-            "instance_type": self.instance_type,
-            "instance_size": self.instance_size,
-            "min_replica": self.min_replica,
-            "max_replica": self.max_replica,
-            "scale_to_zero_timeout": self.scale_to_zero_timeout,
-            "env": self.env,
-            "secrets": self.secrets,
-            "custom_image": self.custom_image,
-            "tags": self.tags,
-        }
+        _check_and_mask_secrets(self.task_id, self.secrets)
+        changes = _updatable_settings(self)
         if all(value is None for value in changes.values()):
             raise ValueError(f"{self.task_id}: nothing to update: pass at least one of {', '.join(changes)}")
         summary = self.hook.update_inference_endpoint(self.name, self.namespace, **changes)
@@ -507,7 +480,6 @@ class HfPauseInferenceEndpointOperator(_EndpointOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
     target_statuses = ("paused",)
 
     def __init__(self, *, name: str, wait_for_completion: bool = True, **kwargs: Any) -> None:
@@ -538,8 +510,6 @@ class HfResumeInferenceEndpointOperator(_EndpointOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
-
     def __init__(self, *, name: str, wait_for_running: bool = True, **kwargs: Any) -> None:
         super().__init__(name=name, wait=wait_for_running, **kwargs)
 
@@ -568,7 +538,6 @@ class HfScaleToZeroInferenceEndpointOperator(_EndpointOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
     target_statuses = ("scaledToZero",)
 
     def __init__(self, *, name: str, wait_for_completion: bool = True, **kwargs: Any) -> None:
@@ -596,8 +565,6 @@ class HfDeleteInferenceEndpointOperator(_EndpointOperator):
     :param missing_ok: succeed when the Endpoint does not exist.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
-
-    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
 
     def __init__(self, *, name: str, missing_ok: bool = False, **kwargs: Any) -> None:
         super().__init__(name=name, wait=False, **kwargs)
