@@ -5,13 +5,16 @@ AIRFLOW_SPEC ?= apache-airflow>=3.3,<3.4
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 PYTEST_ARGS ?=
+# A pip constraints file for the install (CI pins what Airflow 3.2 itself forgot to cap).
+CONSTRAINTS ?=
 
 .PHONY: install test lint docs demo bench e2e-ui clean
 
-$(VENV)/.installed: pyproject.toml Makefile
+$(VENV)/.installed: pyproject.toml Makefile $(CONSTRAINTS)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) venv --quiet --allow-existing $(VENV) --python $(PYTHON)
-	$(UV) pip install --quiet --python $(PY) -e ".[amazon,test,docs]" "$(AIRFLOW_SPEC)"
+	$(UV) pip install --quiet --python $(PY) -e ".[amazon,test,docs]" "$(AIRFLOW_SPEC)" \
+		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	@touch $@
 
 install: $(VENV)/.installed

@@ -32,7 +32,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 import tenacity
 from airflow.sdk import BaseHook
-from airflow.sdk.log import amask_secret, mask_secret
+from airflow.sdk.log import mask_secret
 
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError, HfHubNotFoundError
 from airflow_provider_hub.hooks._access import AccessHookMixin
@@ -733,6 +733,16 @@ _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semapho
 )
 
 
+async def _amask_secret(secret: str) -> None:
+    """Mask ``secret`` from a coroutine: a sync send to the supervisor there could deadlock (Airflow 3.3+)."""
+    try:
+        from airflow.sdk.log import amask_secret
+    except ImportError:  # Airflow 3.2 has only the sync form, and it is safe on an event loop there
+        mask_secret(secret)
+    else:
+        await amask_secret(secret)
+
+
 class HfHubAsyncHook(BaseHook):
     """Async status reads for triggers, on one shared ``httpx.AsyncClient`` per process, event loop and connection.
 
@@ -768,7 +778,7 @@ class HfHubAsyncHook(BaseHook):
                 # Outside a triggerer or task some Airflow versions have no async path: read it on a thread.
                 conn = await asyncio.to_thread(BaseHook.get_connection, self.hf_conn_id)
             if conn.password:
-                await amask_secret(conn.password.strip())
+                await _amask_secret(conn.password.strip())
             self._settings = HubConnectionSettings.from_connection(conn)
         return self._settings
 
