@@ -175,13 +175,13 @@ async def test_a_burst_of_reads_queues_instead_of_timing_out(
     hub: HubEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """1,000 triggers polling at once on a slow Hub: each read's timeout covers its request, not the queue."""
-    set_connection(monkeypatch, "huggingface_hub_default", connection_json(hub, timeout=1.0, max_retries=0))
-    hub.inject_fault("/api/whoami-v2", latency=0.2)
+    set_connection(monkeypatch, "huggingface_hub_default", connection_json(hub, timeout=2.0, max_retries=0))
+    hub.inject_fault("/api/whoami-v2", latency=0.3)
     hook = HfHubAsyncHook()
     started = time.monotonic()
     answers = await asyncio.gather(*(hook.get_json("/api/whoami-v2") for _ in range(1000)))
     # Longer than the timeout: waiting for one of the pool's 100 connections alone would have timed out.
-    assert time.monotonic() - started > 1.0
+    assert time.monotonic() - started > 2.0
     assert [a["name"] for a in answers] == [hub.user] * 1000
     assert hub.request_count("/api/whoami-v2") == 1000
 
