@@ -24,9 +24,15 @@ def api(hub_connection: Any) -> Any:
     return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
 
 
-def upload_later(api: Any, delay: float, path: str = "model.safetensors") -> threading.Thread:
+def upload_after_first_poke(api: Any, hub: Any, path: str = "model.safetensors") -> threading.Thread:
+    """Upload once the sensor has looked once and not found the file, however long the DAG takes to start."""
+
     def upload() -> None:
-        time.sleep(delay)
+        deadline = time.monotonic() + 60
+        while (
+            hub.request_count("/api/models/alice/m/paths-info/*", "POST") < 1 and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
         api.upload_file(path_or_fileobj=b"weights", path_in_repo=path, repo_id="alice/m")
 
     thread = threading.Thread(target=upload, daemon=True)
@@ -76,7 +82,7 @@ def test_poke_rejects_bad_input_before_any_request(hub_connection: Any) -> None:
 
 def test_poke_mode_dag_run(api: Any, hub_connection: Any, run_dag: Any) -> None:
     api.create_repo("alice/m")
-    upload_later(api, 0.5)
+    upload_after_first_poke(api, hub_connection)
     dag_run = run_dag(sensor_dag("sensor_poke", poke_interval=0.2, timeout=30))
     assert task_states(dag_run) == {"wait": "success"}
     assert xcom_value(dag_run, "wait")["path"] == "model.safetensors"
@@ -92,7 +98,7 @@ def test_reschedule_mode_dag_run(api: Any, hub_connection: Any, run_dag: Any) ->
 
 def test_deferrable_dag_run_waits_in_the_trigger(api: Any, hub_connection: Any, run_dag: Any) -> None:
     api.create_repo("alice/m")
-    upload_later(api, 1.0)
+    upload_after_first_poke(api, hub_connection)
     dag_run = run_dag(sensor_dag("sensor_defer", deferrable=True, poke_interval=0.2, timeout=60))
     assert task_states(dag_run) == {"wait": "success"}
     assert xcom_value(dag_run, "wait")["path"] == "model.safetensors"
