@@ -228,7 +228,7 @@ def main() -> int:
         rtt_ms=args.rtt_ms,
         speedup=speedup,
         target_speedup=TARGET_SPEEDUP,
-        target_met=meets,
+        met=meets,
         double_decisions=double_decisions,
         same_final_state=same_state,
         errors=len(result["errors"]),

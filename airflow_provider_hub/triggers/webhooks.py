@@ -477,7 +477,7 @@ class HfWebhookTrigger(BaseEventTrigger):
                 event = await subscriber.queue.get()
                 if not self._wanted(event):
                     continue
-                if event["event"] == "repo.content.update" and event["head_sha"]:
+                if _moves_main(event):
                     repo = f"{event['repo_type']}/{event['repo_id']}@main"
                     if await watermarks.get(repo) == event["head_sha"]:
                         continue
@@ -485,6 +485,17 @@ class HfWebhookTrigger(BaseEventTrigger):
                 yield TriggerEvent(event)
         finally:
             await unsubscribe(self.host, self.port, self.path, subscriber)
+
+
+def _moves_main(event: dict[str, Any]) -> bool:
+    """Whether a delivery reports ``main``'s head, the one the watermark tracks (and a redelivery repeats).
+
+    A tag, a PR or another branch leaves ``main`` where it was: such a delivery fires without the watermark.
+    """
+    if event["event"] != "repo.content.update" or not event["head_sha"]:
+        return False
+    refs = [r["ref"] for r in event["updated_refs"]]
+    return not refs or "refs/heads/main" in refs
 
 
 async def _reconcile(

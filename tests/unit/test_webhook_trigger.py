@@ -153,6 +153,29 @@ async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, sec
         await running.stop()
 
 
+async def test_a_tag_fires_although_main_did_not_move(hub_connection, api, secret_conn):
+    api.create_repo("alice/m")
+    port = free_port()
+    running = await start(make_trigger(port, repo_ids=["alice/m"]), StateStore())
+    try:
+        api.create_webhook(
+            url=f"http://127.0.0.1:{port}/hf-webhook",
+            watched=[{"type": "model", "name": "alice/m"}],
+            secret=SECRET,
+        )
+        commit = await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"weights", path_in_repo="w.bin", repo_id="alice/m"
+        )
+        assert (await running.next_event())["head_sha"] == commit.oid
+        await asyncio.to_thread(api.create_tag, "alice/m", tag="v1", revision=commit.oid)
+        tagged = await running.next_event()
+        assert tagged["event"] == "repo.content.update" and tagged["head_sha"] == commit.oid
+        assert [r["ref"] for r in tagged["updated_refs"]] == ["refs/tags/v1"]
+        await running.expect_nothing(0.3)
+    finally:
+        await running.stop()
+
+
 async def test_filters_by_repo_and_event(hub_connection, api, secret_conn):
     for repo in ("alice/m", "alice/other"):
         api.create_repo(repo)
