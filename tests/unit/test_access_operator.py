@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+import structlog.testing
 from airflow.sdk import DAG
 
 from airflow_provider_hub.operators.access import (
@@ -236,6 +237,36 @@ def test_429_with_retry_after_is_waited_out_and_each_user_is_decided_once(hub_co
     assert sorted(r.username for r in api.list_accepted_access_requests(REPO)) == users
 
 
+def test_decisions_run_concurrently_up_to_the_bound_and_the_summary_is_logged(hub_connection):
+    import threading
+
+    users = [f"u{i:02d}" for i in range(24)]
+    seed(hub_connection, [{"user": u} for u in users])
+    hub_connection.inject_fault(HANDLE_ROUTE, latency=0.1)
+    operator = triage(allow_users=["u0*"], reject_others=True, max_concurrency=4)
+    decide = operator.hook.handle_access_request
+    lock, in_flight, peak = threading.Lock(), [0], [0]
+
+    def counting(*args: Any, **kwargs: Any) -> Any:  # a spy: the real call, counted
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            return decide(*args, **kwargs)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    operator.hook.handle_access_request = counting  # type: ignore[method-assign]
+    with structlog.testing.capture_logs() as task_log:
+        result = run(operator)
+    assert 1 < peak[0] <= 4
+    assert (len(result["accepted"]), len(result["rejected"])) == (10, 14)
+    [summary] = [e["event"] for e in task_log if "pending at start" in str(e["event"])]
+    assert summary.startswith(f"Access requests on model {REPO}: 24 pending at start")
+    assert summary.endswith("10 were accepted, 14 were rejected, 0 left pending, 0 skipped, 0 errors")
+
+
 def test_one_failing_decision_does_not_lose_the_others(hub_connection):
     users = [f"u{i:02d}" for i in range(12)]
     seed(hub_connection, [{"user": u} for u in users])
@@ -263,8 +294,11 @@ def test_emails_stay_out_of_logs_and_results_unless_asked(hub_connection, caplog
         [{"user": "bob", "email": "bob@secret-lab.org"}, {"user": "carol", "email": "c@x.org"}],
     )
     caplog.set_level(logging.DEBUG)
-    quiet = run(triage(allow_email_domains=["secret-lab.org"], dry_run=True))
-    assert "secret-lab.org" not in caplog.text and "c@x.org" not in caplog.text
+    with structlog.testing.capture_logs() as task_log:
+        quiet = run(triage(allow_email_domains=["secret-lab.org"], dry_run=True))
+    logged = caplog.text + repr(task_log)
+    assert "pending at start" in logged  # the task log was captured
+    assert "secret-lab.org" not in logged and "c@x.org" not in logged
     assert "emails" not in quiet and "secret-lab.org" not in repr(quiet)
     loud = run(triage(allow_email_domains=["secret-lab.org"], dry_run=True, log_emails=True))
     assert loud["emails"] == {"bob": "bob@secret-lab.org", "carol": "c@x.org"}

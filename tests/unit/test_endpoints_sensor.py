@@ -126,6 +126,24 @@ def test_sensor_fails_fast_with_the_endpoints_message(hub_connection):
         sensor.poke({"ti": _Ti()})
 
 
+def test_deferrable_sensor_pokes_once_before_deferring(hub_connection):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    _create(hub_connection, "ready", [("running", None)])
+    _create(hub_connection, "starting", [("pending", 30.0), ("running", None)])
+    ready = HfInferenceEndpointSensor(task_id="wait", name="ready", deferrable=True)
+    assert ready.execute({"ti": _Ti()})["status"] == "running"  # already there: returned, no deferral
+
+    hub_connection.reset_counts()
+    starting = HfInferenceEndpointSensor(task_id="wait", name="starting", deferrable=True, poke_interval=5)
+    with pytest.raises(TaskDeferred) as deferred:
+        starting.execute({"ti": _Ti()})
+    assert hub_connection.request_count("/v2/endpoint/alice/starting") == 1  # the one poke
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, HfInferenceEndpointTrigger)
+    assert (trigger.name, trigger.namespace, trigger.poll_interval) == ("starting", "alice", 5)
+
+
 @pytest.mark.parametrize("deferrable", [False, True])
 def test_failed_endpoint_fails_the_task_without_retry(hub_connection, run_dag, deferrable):
     _create(hub_connection, "broken", [("pending", 0.2), ("initializing", 0.2), ("failed", None)])
