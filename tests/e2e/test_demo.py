@@ -67,3 +67,6 @@ def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
     assert re.search(r"^Endpoint: http://127\.0\.0\.1:\d+/\S+ \(running\)", out, re.MULTILINE), out
     assert re.search(r"^Provider: nebius$", out, re.MULTILINE), out
     assert "HTTP Request:" not in out
+    # The waits went through the triggerer path: the Job and the Endpoint tasks deferred.
+    deferred = re.findall(r"Pausing task as DEFERRED\..*task_id=(\w+)", full_log.read_text())
+    assert {"train", "deploy"} <= set(deferred), deferred
