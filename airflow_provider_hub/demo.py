@@ -2,7 +2,9 @@
 
 By default the DAG publishes to the embedded Hub emulator; with ``HF_TOKEN`` in the environment (and
 optionally ``HF_ENDPOINT`` for a private Hub) it publishes to that Hub instead, in a private repo of the
-token's user (or of ``HF_DEMO_NAMESPACE``).
+token's user (or of ``HF_DEMO_NAMESPACE``), creates or updates the Inference Endpoint
+``airflow-provider-hub-demo`` (billed by the Hub), and compares the Inference Providers of
+``HF_DEMO_PROVIDER_MODEL`` (default ``meta-llama/Llama-3.1-8B-Instruct``).
 
 Steps: a fresh ``AIRFLOW_HOME`` under ``./demo_output/`` (SQLite, ``airflow db migrate``), then
 ``airflow dags test example_publish_model`` in a subprocess whose connection ``huggingface_hub_default``
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 DAG_ID = "example_publish_model"
 #: The DAG's default ``repo_id`` param: the repo it publishes in the connection's namespace.
 DEMO_REPO = "airflow-provider-hub-demo"
+#: On the real Hub, the model whose Inference Providers the chooser compares (``HF_DEMO_PROVIDER_MODEL``).
+REAL_HUB_PROVIDER_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
 EXAMPLE_DAGS = Path(__file__).resolve().parent.parent / "example_dags"
 DEFAULT_OUTPUT = Path("demo_output")
 LOG_TAIL_LINES = 40
@@ -46,6 +50,8 @@ class Target:
     token: str
     connection: str
     environment: dict[str, str]
+    #: The DAG run's ``conf`` (``airflow dags test --conf``).
+    run_conf: dict[str, str]
 
     def job(self, job_id: str, tail: int = 5) -> JobReport:
         """A Job's stage, page and last log lines, read from the Hub (the DAG run streamed all its logs)."""
@@ -93,6 +99,7 @@ def hub_target(output: Path) -> Iterator[Target]:
             token=hub.token,
             connection=hub.connection_uri(),
             environment=client_environment(hub.url, hf_home),
+            run_conf={},
         )
 
 
@@ -141,6 +148,8 @@ def real_hub_target(token: str, endpoint: str) -> Target:
         token=token,
         connection=json.dumps(connection),
         environment={"HF_ENDPOINT": endpoint},
+        # No Inference Provider serves a model published a minute ago: compare those of a model they do.
+        run_conf={"provider_model": os.environ.get("HF_DEMO_PROVIDER_MODEL", REAL_HUB_PROVIDER_MODEL)},
     )
 
 
@@ -279,7 +288,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"`airflow db migrate` failed; see {migrate_log}", file=sys.stderr)
             return 1
         print(f"Running `airflow dags test {DAG_ID}` ...", flush=True)
-        exit_code = run_logged(["dags", "test", DAG_ID], env, test_log, timeout=args.timeout)
+        exit_code = run_logged(
+            ["dags", "test", DAG_ID, "--conf", json.dumps(target.run_conf)],
+            env,
+            test_log,
+            timeout=args.timeout,
+        )
         run, tasks = read_run(home)
         print(f"\nDone in {time.monotonic() - started:.0f}s.\n", flush=True)
         print(summary(run, tasks, target, home, test_log))
