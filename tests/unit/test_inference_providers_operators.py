@@ -125,6 +125,22 @@ def test_chooser_in_a_dag_logs_and_returns_the_table(seeded, run_dag):
     assert result["provider"] == "fireworks-ai" and len(result["candidates"]) == 3
 
 
+def test_chooser_writes_the_candidates_table_to_the_task_log(seeded):
+    import structlog.testing
+
+    with structlog.testing.capture_logs() as task_log:
+        _choose(strategy="cheapest")
+    [table] = [
+        e["event"] % tuple(e.get("positional_args", ()))
+        for e in task_log
+        if str(e["event"]).startswith("Candidates for")
+    ]
+    header, *rows = table.splitlines()[1:]
+    assert header.split()[:2] == ["rank", "provider"]
+    # Ranked: priced first, then the provider with no pricing; the erroring one is excluded.
+    assert [row.split()[1] for row in rows] == ["together", "fireworks-ai", "novita"]
+
+
 def test_chooser_bad_input_before_any_call(hub_connection):
     before = hub_connection.request_count()
     with pytest.raises(ValueError, match="strategy must be one of"):

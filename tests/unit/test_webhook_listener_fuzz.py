@@ -83,7 +83,7 @@ def test_random_requests_never_break_the_listener():
     listener = ListenerThread()
     statuses: set[bytes] = set()
 
-    @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(
         line=REQUEST_LINES,
         headers=st.lists(st.tuples(HEADER_NAMES, HEADER_VALUES), max_size=6),
