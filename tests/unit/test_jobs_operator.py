@@ -166,7 +166,7 @@ def test_on_kill_cancels_the_running_job(hub_connection):
     )
 
 
-def test_deferrable_run_resumes_with_logs_and_outcome(hub_connection, run_dag):
+def test_deferrable_run_resumes_with_logs_and_outcome(hub_connection, run_dag, task_log_lines):
     hub_connection.set_job_plan(durations=(0.1, 0.4), logs=("epoch 1", "epoch 2"))
     with _dag("jobs_deferrable") as dag:
         HfRunJobOperator(
@@ -179,6 +179,8 @@ def test_deferrable_run_resumes_with_logs_and_outcome(hub_connection, run_dag):
     dag_run = run_dag(dag)
     assert task_states(dag_run) == {"run": "success"}
     assert xcom_value(dag_run, "run")["stage"] == "COMPLETED"
+    # Deferred, then resumed: the Job's log reached the task log whole, each line once.
+    assert task_log_lines == ["epoch 1", "epoch 2"]
 
 
 def test_deferrable_resume_writes_each_log_line_once(hub_connection, task_log_lines):
