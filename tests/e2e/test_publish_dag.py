@@ -170,6 +170,14 @@ def test_publish_then_downstream_dag_is_queued_on_the_asset(
     assert [(t.name, t.target_commit) for t in api.list_repo_refs(REPO).tags] == [
         ("v1", promoted["commit_oid"])
     ]
+    # Exactly one commit per publishing task, with the templated message rendered.
+    history = [(c.commit_id, c.title) for c in api.list_repo_commits(REPO)]
+    ds = dag_run.logical_date.strftime("%Y-%m-%d") if dag_run.logical_date else None
+    assert history[:2] == [
+        (promoted["commit_oid"], "Promote checkpoint"),
+        (uploaded["commit_oid"], f"Checkpoint {ds}"),
+    ]
+    assert len(history) == 3  # and the repo's initial commit
 
     uri = hf_asset(REPO).uri
     with settings.Session() as session:
