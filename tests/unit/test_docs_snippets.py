@@ -4,6 +4,7 @@ page's example test (below, between its markers) runs for real."""
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,24 @@ def test_the_docs_include_snippets_from_example_dags() -> None:
     assert ("index.md", "example_dags/example_publish_model.py:publish_model_dag") in doc_includes()
 
 
+CAPABILITY_PAGES = [
+    "publishing.md",
+    "jobs.md",
+    "endpoints.md",
+    "access.md",
+    "event-driven.md",
+    "transfers.md",
+]
+
+
+@pytest.mark.parametrize("page", CAPABILITY_PAGES)
+def test_every_capability_page_shows_code_from_an_example_dag(page: str) -> None:
+    examples = [
+        target for doc, target in doc_includes() if doc == page and target.startswith("example_dags/")
+    ]
+    assert examples, f"{page} includes no snippet from example_dags/"
+
+
 @pytest.mark.parametrize(("page", "target"), doc_includes())
 def test_every_included_snippet_resolves_to_code(page: str, target: str) -> None:
     path, _, section = target.partition(":")
@@ -59,7 +78,7 @@ def test_every_included_snippet_resolves_to_code(page: str, target: str) -> None
     assert source.count(start) == 1 and source.count(end) == 1, f"{page}: {target} needs one START/END pair"
     # The include holds the code between the markers, and not the markers themselves.
     first_line = source.split(start, 1)[1].splitlines()[1].strip()
-    assert first_line and first_line.replace('"', "&quot;") in html
+    assert first_line and first_line in unescape(html)
     assert "[START" not in html and "[END" not in html
 
 
