@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import time
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -126,7 +128,9 @@ def test_bad_arguments_are_named(kwargs, message):
         HfWebhookTrigger(secret_conn_id="s", **kwargs)
 
 
-async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, secret_conn):
+@contextlib.asynccontextmanager
+async def watched_repo(api: HfApi) -> AsyncIterator[Running]:
+    """``alice/m`` with a Hub webhook posting its changes to a running trigger that watches it."""
     api.create_repo("alice/m")
     port = free_port()
     running = await start(make_trigger(port, repo_ids=["alice/m"]), StateStore())
@@ -136,6 +140,13 @@ async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, sec
             watched=[{"type": "model", "name": "alice/m"}],
             secret=SECRET,
         )
+        yield running
+    finally:
+        await running.stop()
+
+
+async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, secret_conn):
+    async with watched_repo(api) as running:
         commit = await asyncio.to_thread(
             api.upload_file, path_or_fileobj=b"weights", path_in_repo="w.bin", repo_id="alice/m"
         )
@@ -149,20 +160,10 @@ async def test_commit_on_the_emulator_fires_the_trigger(hub_connection, api, sec
         while not hub_connection.webhook_deliveries() and time.time() < deadline:
             await asyncio.sleep(0.02)
         assert hub_connection.webhook_deliveries()[-1]["status"] == 200
-    finally:
-        await running.stop()
 
 
 async def test_a_tag_fires_although_main_did_not_move(hub_connection, api, secret_conn):
-    api.create_repo("alice/m")
-    port = free_port()
-    running = await start(make_trigger(port, repo_ids=["alice/m"]), StateStore())
-    try:
-        api.create_webhook(
-            url=f"http://127.0.0.1:{port}/hf-webhook",
-            watched=[{"type": "model", "name": "alice/m"}],
-            secret=SECRET,
-        )
+    async with watched_repo(api) as running:
         commit = await asyncio.to_thread(
             api.upload_file, path_or_fileobj=b"weights", path_in_repo="w.bin", repo_id="alice/m"
         )
@@ -172,8 +173,6 @@ async def test_a_tag_fires_although_main_did_not_move(hub_connection, api, secre
         assert tagged["event"] == "repo.content.update" and tagged["head_sha"] == commit.oid
         assert [r["ref"] for r in tagged["updated_refs"]] == ["refs/tags/v1"]
         await running.expect_nothing(0.3)
-    finally:
-        await running.stop()
 
 
 async def test_filters_by_repo_and_event(hub_connection, api, secret_conn):
