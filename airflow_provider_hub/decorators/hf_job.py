@@ -7,7 +7,8 @@ the log; the task reads that line back and returns the value, which becomes the 
 exception in the Job prints the traceback on a marked line instead, and the task fails with it.
 
 The function must be self-contained: import what it needs inside its body, take and return
-JSON-serializable values, and use no Airflow context.
+JSON-serializable values, and use no Airflow context. Its annotations may name types of the DAG file
+(``-> dict[str, Any]``): the Job never evaluates them.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ def job_script(
         payload = json.dumps({"args": list(args), "kwargs": dict(kwargs)})
     except TypeError as exc:
         raise TypeError(f"@task.hf_job {function_name}: arguments must be JSON-serializable: {exc}") from exc
-    return function_source + _WRAPPER.format(
+    # Annotations name types of the DAG file that the Job does not have: keep them unevaluated.
+    return "from __future__ import annotations\n\n" + function_source + _WRAPPER.format(
         payload=payload, name=function_name, error_marker=ERROR_MARKER, result_marker=RESULT_MARKER
     )
 

@@ -19,6 +19,7 @@ from airflow_provider_hub.testing._client import emulated_client
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
+Reading = dict[str, float]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,17 @@ def test_deferrable_decorated_task(subprocess_hub, run_dag):
 
     dag_run = run_dag(dag)
     assert xcom_value(dag_run, "shout") == "HUB!"
+
+
+def test_annotations_naming_dag_file_types_are_not_evaluated_in_the_job(subprocess_hub):
+    # ``Reading`` exists in this module only; the Job would fail with NameError if it evaluated it.
+    def scale(reading: Reading, factor: float) -> Reading:
+        return {"value": reading["value"] * factor}
+
+    op = _HfJobDecoratedOperator(
+        task_id="scale", python_callable=scale, op_args=[{"value": 2}, 1.5], poll_interval=0.2
+    )
+    assert op.execute({"ti": _TaskInstance()}) == {"value": 3.0}
 
 
 def test_arguments_must_be_json_serializable():
