@@ -5,6 +5,8 @@ AIRFLOW_SPEC ?= apache-airflow>=3.3,<3.4
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 PYTEST_ARGS ?=
+# Options of benchmarks/run_all.py, e.g. BENCH_ARGS=--quick (small sizes) or BENCH_ARGS="--only dag_parse".
+BENCH_ARGS ?=
 # A pip constraints file for the install (CI pins what Airflow 3.2 itself forgot to cap).
 CONSTRAINTS ?=
 
@@ -34,7 +36,7 @@ demo: install
 	$(PY) -m airflow_provider_hub.demo
 
 bench: install
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 e2e-ui: install
 	PY=$(PY) scripts/e2e_ui.sh $(PYTEST_ARGS)

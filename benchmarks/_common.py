@@ -3,29 +3,83 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import re
 import statistics
 import subprocess
 import sys
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
-RESULTS_DIR = Path(__file__).parent / "results"
+DEFAULT_RESULTS_DIR = Path(__file__).parent / "results"
+#: Set by ``run_all.py`` so every script of one run writes where it reads and stamps the same run id.
+RESULTS_DIR_ENV = "HUB_BENCH_RESULTS_DIR"
+RUN_ID_ENV = "HUB_BENCH_RUN_ID"
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get(RESULTS_DIR_ENV) or DEFAULT_RESULTS_DIR)
+
+
+def run_id() -> str:
+    """The runner's id for this run; a script run alone gets its own, so its file never passes as the runner's."""
+    return os.environ.get(RUN_ID_ENV) or uuid.uuid4().hex
 
 
 def machine() -> dict[str, Any]:
-    import os
-
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
 
 
-def save(name: str, rows: list[dict[str, Any]], **extra: Any) -> Path:
-    """Write ``benchmarks/results/<name>.json`` with the rows and the machine they came from."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "machine": machine(), "rows": rows, **extra}, indent=2))
+def headline(figures: dict[str, Any], target: str, met: bool) -> dict[str, Any]:
+    """The key figure(s) of a benchmark against its target: one row of ``run_all.py``'s summary table."""
+    return {"figures": figures, "target": target, "met": bool(met)}
+
+
+def headline_text(figures: dict[str, Any]) -> str:
+    """``label: value, ...`` with floats to 3 significant digits: a summary cell, not the raw figure."""
+    return ", ".join(f"{label}: {_short(value)}" for label, value in figures.items())
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    return str(value)
+
+
+def save(name: str, rows: list[dict[str, Any]], *, headline: dict[str, Any], **extra: Any) -> Path:
+    """Write ``<results dir>/<name>.json``: the rows, the ``headline`` (see :func:`headline`), the run id
+    and the machine they came from. ``met`` is repeated at the top level, where readers always found it."""
+    directory = results_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    data = {
+        "benchmark": name,
+        "run_id": run_id(),
+        "written_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "options": sys.argv[1:],
+        "machine": machine(),
+        "rows": rows,
+        "headline": headline,
+        "met": headline["met"],
+        **extra,
+    }
+    # Written aside and renamed: a run killed mid-write leaves the previous file, never half a file.
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(data, indent=2))
+    partial.replace(path)
     return path
+
+
+def load_result(directory: Path, name: str, expected_run_id: str) -> dict[str, Any] | None:
+    """``<directory>/<name>.json`` if the run ``expected_run_id`` wrote it, else None (absent or stale)."""
+    try:
+        data = json.loads((directory / f"{name}.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data if data.get("run_id") == expected_run_id else None
 
 
 def table(rows: list[dict[str, Any]]) -> str:

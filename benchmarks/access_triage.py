@@ -29,7 +29,7 @@ import time
 import urllib.request
 from typing import Any
 
-from _common import save, stop_emulator, table
+from _common import headline, save, stop_emulator, table
 
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
@@ -220,21 +220,28 @@ def main() -> int:
     ok = same_state and all_decided and double_decisions == 0 and not result["errors"]
     meets = speedup >= TARGET_SPEEDUP
     print(f"speedup {speedup:.1f}x (target >= {TARGET_SPEEDUP:g}x): {'met' if meets else 'NOT met'}")
+    figures = {
+        "speedup": f"{speedup:.1f}x",
+        "double decisions": double_decisions,
+        "same final state": same_state,
+    }
     path = save(
         "access_triage",
         rows,
+        # The speedup only counts when both sides decided the same requests, each once.
+        headline=headline(figures, f">= {TARGET_SPEEDUP:g}x, every request decided once", ok and meets),
         requests=args.requests,
         concurrency=args.concurrency,
         rtt_ms=args.rtt_ms,
         speedup=speedup,
         target_speedup=TARGET_SPEEDUP,
-        met=meets,
         double_decisions=double_decisions,
         same_final_state=same_state,
         errors=len(result["errors"]),
     )
     print(f"results: {path}")
-    return 0 if ok and meets else 1
+    # A missed target is in the results; a non-zero exit means the two sides did not do the same work.
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

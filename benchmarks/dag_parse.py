@@ -12,9 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _common import median, save, table
+from _common import headline, median, save, table
 
 DAGS = Path(__file__).parent / "dags"
+TARGET_MS = 20
 PROBE = """
 import time, runpy, sys
 t0 = time.perf_counter()
@@ -57,8 +58,18 @@ def main() -> None:
         row["added over baseline (ms)"] = row["DAG file (ms)"] - baseline
     added = rows[1]["added over baseline (ms)"]
     print(table(rows))
-    print(f"our modules add {added:.1f} ms over a plain airflow.sdk DAG (target <= 20 ms)")
-    save("dag_parse", rows, runs=args.runs, target_ms=20, met=added <= 20)
+    print(f"our modules add {added:.1f} ms over a plain airflow.sdk DAG (target <= {TARGET_MS} ms)")
+    figures = {
+        "our operators add (ms)": added,
+        "top-level huggingface_hub adds (ms)": rows[2]["added over baseline (ms)"],
+    }
+    save(
+        "dag_parse",
+        rows,
+        headline=headline(figures, f"operators add <= {TARGET_MS} ms", met=added <= TARGET_MS),
+        runs=args.runs,
+        target_ms=TARGET_MS,
+    )
 
 
 if __name__ == "__main__":

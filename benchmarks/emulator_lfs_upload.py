@@ -18,13 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import memory_kib, save, start_emulator, stop_emulator, table
+from _common import headline, memory_kib, save, start_emulator, stop_emulator, table
 
 os.environ["HF_HUB_DISABLE_XET"] = "1"
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
 MiB = 1024 * 1024
 TARGET_MB_S = 300
+#: The emulator streams to disk: its peak RSS may grow by buffers, not by anything near the file's size.
+MAX_GROWTH_MIB = 64
 
 
 def write_file(path: Path, size: int) -> None:
@@ -95,12 +97,13 @@ def main() -> None:
     print(table(rows))
     growth_mib = rows[0]["emulator peak RSS growth (MiB)"]
     # Judged on the whole upload_file call (client hashing included): the conservative figure.
-    met = rows[0]["upload_file MB/s"] >= TARGET_MB_S and growth_mib < 64
+    met = rows[0]["upload_file MB/s"] >= TARGET_MB_S and growth_mib < MAX_GROWTH_MIB
+    figures = {"upload_file MB/s": rows[0]["upload_file MB/s"], "emulator RSS growth (MiB)": growth_mib}
     path = save(
         "emulator_lfs_upload",
         rows,
+        headline=headline(figures, f">= {TARGET_MB_S} MB/s, RSS growth < {MAX_GROWTH_MIB} MiB", met),
         target_mb_s=TARGET_MB_S,
-        met=met,
         note="transfer = upload_file minus the client's own sha256 pass over the file (done before any request)",
     )
     print(f"results: {path}")

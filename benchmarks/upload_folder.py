@@ -12,8 +12,12 @@ process, so its CPU is not the client's.
   loopback TCP socket to a child process that writes them to disk (what storing an upload costs at least).
 
 The emulator's store and the floor's sink live on ``/dev/shm`` when it exists, so disk writeback of earlier
-runs does not slow later ones. Each side runs ``--repeat`` times (order alternating) and the medians are compared. Each side first uploads a tiny warm-up folder to its emulator, so one-time costs (module imports, the
-Airflow connection lookup, HTTP connection pools) are not counted for either.
+runs does not slow later ones. Each side first uploads a tiny warm-up folder to its emulator, so one-time
+costs (module imports, the Airflow connection lookup, HTTP connection pools) are not counted for either.
+
+Each side runs ``--repeat`` times (default 6, an even count so each side goes first equally often; the order
+alternates). A shared machine makes single runs noisy in both directions, so each side's min (its best
+case) and median are both reported, and both ratios; the targets are judged on the medians.
 
 Targets: operator <= 1.03x raw; operator >= 60% of the floor's speed (floor seconds / operator seconds).
 """
@@ -32,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import median, save, start_emulator, stop_emulator, table
+from _common import headline, median, save, start_emulator, stop_emulator, table
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
 os.environ.update(
@@ -51,6 +55,8 @@ SMALL_FILE_BYTES = 1024
 TARGET_RATIO = 1.03
 TARGET_FLOOR_SHARE = 0.60
 CHUNK = 8 * MiB
+RAW = "raw HfApi.upload_folder"
+OPERATOR = "HfUploadFolderOperator"
 FLOOR = "floor (sha256 + loopback copy)"
 #: Where the emulator stores blobs and the floor's sink writes: RAM when there is a tmpfs, so the figures
 #: measure the upload path rather than this machine's disk writeback (which made runs vary 2x).
@@ -186,7 +192,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--size-gib", type=float, default=2.0, help="folder size (default 2 GiB)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each side; medians are reported")
+    parser.add_argument(
+        "--repeat", type=int, default=6, help="runs of each side (default 6); min and median are reported"
+    )
     args = parser.parse_args()
 
     with (
@@ -196,7 +204,7 @@ def main() -> None:
         work, store = Path(workdir), Path(storedir)
         size = write_folder(work / "folder", int(args.size_gib * GiB))
         write_warmup_folder(work / "warmup")
-        methods = {"raw HfApi.upload_folder": upload_raw, "HfUploadFolderOperator": upload_operator}
+        methods = {RAW: upload_raw, OPERATOR: upload_operator}
         samples: dict[str, list[float]] = {name: [] for name in [*methods, FLOOR]}
         floor_parts: list[tuple[float, float]] = []
         for repeat in range(args.repeat):
@@ -216,35 +224,50 @@ def main() -> None:
             floor_parts.append(floor(work / "folder", store / "sink.bin"))
             (store / "sink.bin").unlink()
             samples[FLOOR].append(sum(floor_parts[-1]))
-        timings = {name: median(values) for name, values in samples.items()}
         hash_s = median([h for h, _ in floor_parts])
         copy_s = median([c for _, c in floor_parts])
 
-    raw_s = timings["raw HfApi.upload_folder"]
-    operator_s = timings["HfUploadFolderOperator"]
-    floor_s = timings[FLOOR]
+    # {"min": {run: seconds}, "median": {run: seconds}}
+    seconds = {
+        stat: {name: pick(values) for name, values in samples.items()}
+        for stat, pick in (("min", min), ("median", median))
+    }
+    over_raw = {stat: by_run[OPERATOR] / by_run[RAW] for stat, by_run in seconds.items()}
+    floor_share = {stat: by_run[FLOOR] / by_run[OPERATOR] for stat, by_run in seconds.items()}
     rows = [
         {
             "run": name,
-            "seconds (median)": seconds,
-            "MB/s": size / seconds / 1e6,
-            "x raw": seconds / raw_s,
-            "share of floor": floor_s / seconds,
+            "seconds (min)": seconds["min"][name],
+            "seconds (median)": seconds["median"][name],
+            "MB/s (median)": size / seconds["median"][name] / 1e6,
+            "x raw (min)": seconds["min"][name] / seconds["min"][RAW],
+            "x raw (median)": seconds["median"][name] / seconds["median"][RAW],
+            "share of floor (min)": seconds["min"][FLOOR] / seconds["min"][name],
+            "share of floor (median)": seconds["median"][FLOOR] / seconds["median"][name],
         }
-        for name, seconds in timings.items()
+        for name in samples
     ]
-    print(f"folder: {size / GiB:.2f} GiB ({LFS_FILES} LFS files + {SMALL_FILES} small files)")
-    print(table(rows))
-    print(f"floor split: sha256 {hash_s:.2f} s + loopback copy {copy_s:.2f} s")
-    ratio, share = operator_s / raw_s, floor_s / operator_s
-    met = ratio <= TARGET_RATIO and share >= TARGET_FLOOR_SHARE
     print(
-        f"operator/raw = {ratio:.3f} (target <= {TARGET_RATIO}), share of floor = {share:.0%} "
-        f"(target >= {TARGET_FLOOR_SHARE:.0%}): {'met' if met else 'NOT met'}"
+        f"folder: {size / GiB:.2f} GiB ({LFS_FILES} LFS files + {SMALL_FILES} small files), {args.repeat} runs each"
     )
+    print(table(rows))
+    print(f"floor split (medians): sha256 {hash_s:.2f} s + loopback copy {copy_s:.2f} s")
+    met = over_raw["median"] <= TARGET_RATIO and floor_share["median"] >= TARGET_FLOOR_SHARE
+    print(
+        f"operator/raw = {over_raw['median']:.3f} median, {over_raw['min']:.3f} min (target <= {TARGET_RATIO}); "
+        f"share of floor = {floor_share['median']:.0%} median, {floor_share['min']:.0%} min "
+        f"(target >= {TARGET_FLOOR_SHARE:.0%}); judged on the medians: {'met' if met else 'NOT met'}"
+    )
+    figures = {
+        "operator/raw (median / min)": f"{over_raw['median']:.3f}x / {over_raw['min']:.3f}x",
+        "share of floor (median / min)": f"{floor_share['median']:.0%} / {floor_share['min']:.0%}",
+    }
     path = save(
         "upload_folder",
         rows,
+        headline=headline(
+            figures, f"<= {TARGET_RATIO}x raw, >= {TARGET_FLOOR_SHARE:.0%} of floor (medians)", met
+        ),
         folder_bytes=size,
         repeats=args.repeat,
         samples_s=samples,
@@ -252,10 +275,11 @@ def main() -> None:
         small_files=SMALL_FILES,
         floor_hash_s=hash_s,
         floor_copy_s=copy_s,
-        operator_over_raw=ratio,
-        share_of_floor=share,
+        operator_over_raw=over_raw["median"],
+        share_of_floor=floor_share["median"],
+        operator_over_raw_min=over_raw["min"],
+        share_of_floor_min=floor_share["min"],
         targets={"operator_over_raw": f"<= {TARGET_RATIO}", "share_of_floor": f">= {TARGET_FLOOR_SHARE}"},
-        met=met,
     )
     print(f"results: {path}")
 

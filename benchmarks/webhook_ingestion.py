@@ -17,11 +17,10 @@ import json
 import multiprocessing
 import os
 import socket
-import sys
 import tempfile
 import time
 
-from _common import save, table
+from _common import headline, save, table
 
 TARGET_PER_S = 2000
 TARGET_P99_MS = 50
@@ -148,7 +147,7 @@ async def run_once(total: int, concurrency: int, rate: float) -> dict:
     }
 
 
-def main() -> int:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deliveries", type=int, default=5000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
@@ -159,20 +158,28 @@ def main() -> int:
     rows = [asyncio.run(run_once(args.deliveries, c, args.rate)) for c in args.concurrency]
     # Saturation (senders as fast as they can, one core each side): the ceiling, latency is then queueing.
     rows.append(asyncio.run(run_once(args.deliveries, max(args.concurrency), 0)))
+    target_rows = [r for r in rows if r["offered_per_s"] != "max"]
     ok = all(r["lost"] == 0 for r in rows) and all(
-        r["per_s"] >= TARGET_PER_S and r["p99_ms"] <= TARGET_P99_MS
-        for r in rows
-        if r["offered_per_s"] != "max"
+        r["per_s"] >= TARGET_PER_S and r["p99_ms"] <= TARGET_P99_MS for r in target_rows
     )
     print(table(rows))
+    # The worst of the target rows, as the target must hold in each.
+    figures = {
+        f"/s at {args.rate:g}/s offered": min(r["per_s"] for r in target_rows),
+        "p99 (ms)": max(r["p99_ms"] for r in target_rows),
+        "lost": sum(r["lost"] for r in rows),
+        "unthrottled /s": rows[-1]["per_s"],
+    }
     path = save(
-        "webhook_ingestion", rows, target={"per_s": TARGET_PER_S, "p99_ms": TARGET_P99_MS, "lost": 0}, met=ok
+        "webhook_ingestion",
+        rows,
+        headline=headline(figures, f">= {TARGET_PER_S:,}/s, p99 <= {TARGET_P99_MS} ms, 0 lost", ok),
+        target={"per_s": TARGET_PER_S, "p99_ms": TARGET_P99_MS, "lost": 0},
     )
     print(
         f"\ntarget >= {TARGET_PER_S}/s, p99 <= {TARGET_P99_MS} ms, 0 lost: {'met' if ok else 'NOT met'} ({path})"
     )
-    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
