@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hub.exceptions import HfHubNotFoundError
 from airflow_provider_hub.hooks._jobs import resolve_namespace
 
 if TYPE_CHECKING:
@@ -168,11 +169,19 @@ class EndpointsHookMixin:
         return self._endpoint_summary(endpoint, namespace)
 
     def delete_inference_endpoint(self, name: str, namespace: str | None = None) -> None:
-        """Delete an Endpoint. Raises ``HfHubNotFoundError`` when it does not exist."""
+        """Delete an Endpoint. Raises ``HfHubNotFoundError`` when it does not exist.
+
+        A 404 after a failed first attempt counts as deleted: that attempt may have deleted it before
+        its answer was lost.
+        """
         namespace = self.endpoint_namespace(namespace)
-        self.call(
-            "delete_inference_endpoint",
-            name,
-            namespace=namespace,
-            subject=f"Inference Endpoint {namespace}/{name}",
-        )
+        try:
+            self.call(
+                "delete_inference_endpoint",
+                name,
+                namespace=namespace,
+                subject=f"Inference Endpoint {namespace}/{name}",
+            )
+        except HfHubNotFoundError as exc:
+            if exc.attempts == 1:
+                raise

@@ -387,7 +387,9 @@ def map_hub_error(
     response = _response_of(exc)
     if response is None:
         if isinstance(exc, _transport_errors()):
-            return HfHubError(_one_line(f"{what} failed: {_transport_reason(exc, timeout)}{tried}", token))
+            return HfHubError(
+                _one_line(f"{what} failed: {_transport_reason(exc, timeout)}{tried}", token), attempts=attempts
+            )
         return None
     status = int(response.status_code)
     code = response.headers.get("x-error-code")
@@ -399,10 +401,10 @@ def map_hub_error(
         exc, tuple(getattr(hf_errors, name) for name in _NOT_FOUND_ERRORS if hasattr(hf_errors, name))
     )
     if not gated and (status == 404 or code in _NOT_FOUND_CODES or hf_not_found):
-        return HfHubNotFoundError(message, status_code=status)
+        return HfHubNotFoundError(message, status_code=status, attempts=attempts)
     if status in CONFLICT_STATUSES:
-        return HfHubConflictError(message, status_code=status)
-    return HfHubError(message, status_code=status)
+        return HfHubConflictError(message, status_code=status, attempts=attempts)
+    return HfHubError(message, status_code=status, attempts=attempts)
 
 
 # -- Inference Endpoints / router routing on huggingface_hub's shared session ----------------------------

@@ -202,6 +202,9 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
     (:class:`~airflow_provider_hub.exceptions.HfHubConflictError`), ``"reuse"`` (leave it as it is and wait
     for it) or ``"update"`` (apply this operator's model, compute and env settings to it, then wait).
     An Endpoint reporting ``failed`` fails the task at once, without retries, with the Endpoint's message.
+    On a retry, an existing Endpoint that matches every setting given here is taken for the one an earlier
+    try created (its answer lost) and waited for, whatever ``if_exists`` says: a retry never fails on, nor
+    duplicates, its own Endpoint.
 
     Example::
 
@@ -357,9 +360,12 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
             )
             self.log.info("Created Inference Endpoint %s/%s", summary["namespace"], self.name)
         except HfHubConflictError:
-            if self.if_exists == "fail":
+            earlier = self._created_by_an_earlier_try(context, min_replica, max_replica)
+            if earlier is not None:
+                summary = earlier
+            elif self.if_exists == "fail":
                 raise
-            if self.if_exists == "update":
+            elif self.if_exists == "update":
                 summary = self.hook.update_inference_endpoint(
                     self.name, self.namespace, **_updatable_settings(self)
                 )
@@ -373,6 +379,37 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
                     summary["status"],
                 )
         return self.finish(context, summary, wait=self.wait_for_running)
+
+    def _created_by_an_earlier_try(
+        self, context: Context, min_replica: int, max_replica: int
+    ) -> dict[str, Any] | None:
+        """The existing Endpoint, if an earlier try of this task instance may have created it as requested.
+
+        A create whose answer was lost (a dropped connection, a 5xx after the Endpoint was made) fails
+        the try; on retry the name is taken by that very Endpoint. It is adopted when everything this
+        operator asked for matches, so a retry neither fails on it nor creates a second one.
+        """
+        if context["ti"].try_number <= 1:
+            return None
+        existing = self.hook.get_inference_endpoint(self.name, self.namespace)
+        requested = {
+            "repository": self.repository,
+            "framework": self.framework,
+            "instance_type": self.instance_type,
+            "instance_size": self.instance_size,
+            "min_replica": min_replica,
+            "max_replica": max_replica,
+            "revision": self.revision,
+            "task": self.task,
+        }
+        if any(existing[key] != value for key, value in requested.items() if value is not None):
+            return None
+        self.log.info(
+            "Inference Endpoint %s/%s exists as this task requested it: an earlier try created it; waiting for it",
+            existing["namespace"],
+            self.name,
+        )
+        return existing
 
 
 class HfUpdateInferenceEndpointOperator(_EndpointOperator):

@@ -5,7 +5,9 @@ AIRFLOW_HOME, sqlite, LocalExecutor) against the Hub emulator of the test proces
 to two repos of the emulator; the emulator delivers a webhook for the first to the ``HfWebhookTrigger``
 listening inside the triggerer, and the ``HfRepoCommitTrigger`` sees the second's head move. Each consumer
 DAG writes the asset event's payload to a file, which the test checks against the emulator's heads.
-Everything is stopped within the time budget, whatever happens.
+Everything is stopped within the time budget, whatever happens. Then the run's secrets (the connection's
+token, the webhook secret) are looked for in the task log files, the components' output and the run's
+database (``tests.secrets_scan``).
 """
 
 from __future__ import annotations
@@ -22,11 +24,13 @@ from pathlib import Path
 import pytest
 from huggingface_hub import HfApi
 
+from tests.secrets_scan import assert_no_secret_in, database_texts, distinctive_secret, log_file_texts
+
 pytestmark = pytest.mark.e2e
 
 #: Whole-test budget (seconds), start-up included.
 BUDGET = 170
-SECRET = "e2e-webhook-secret"
+WEBHOOK_SECRET = distinctive_secret("whsecret")
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 DAGS = """
@@ -126,7 +130,7 @@ def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, t
         url=f"http://127.0.0.1:{listener_port}/hf-webhook",
         watched=[{"type": "model", "name": "alice/e2e-pushed"}],
         domains=["repo"],
-        secret=SECRET,
+        secret=WEBHOOK_SECRET,
     )
 
     env = {
@@ -149,13 +153,16 @@ def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, t
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
         "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
         "AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT": hub_emulator.connection_uri(),
-        "AIRFLOW_CONN_HF_WEBHOOK_SECRET": json.dumps({"conn_type": "generic", "password": SECRET}),
+        "AIRFLOW_CONN_HF_WEBHOOK_SECRET": json.dumps({"conn_type": "generic", "password": WEBHOOK_SECRET}),
         "HF_HUB_DISABLE_XET": "1",
         "HF_HUB_DISABLE_TELEMETRY": "1",
         "HF_HOME": str(tmp_path / "hf_home"),
     }
     figures: dict[str, float] = {}
-    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, timeout=BUDGET)
+    migrate = subprocess.run(
+        [AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True, text=True, timeout=BUDGET
+    )
+    cli_output = [migrate.stdout, migrate.stderr]
     figures["db_migrate_s"] = time.time() - started
 
     procs: dict[str, subprocess.Popen] = {}
@@ -182,13 +189,15 @@ def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, t
         )
         figures["watchers_up_s"] = time.time() - started
 
-        subprocess.run(
+        trigger_publish = subprocess.run(
             [AIRFLOW, "dags", "trigger", "publish"],
             env=env,
             check=True,
             capture_output=True,
+            text=True,
             timeout=max(1, deadline - time.time()),
         )
+        cli_output += [trigger_publish.stdout, trigger_publish.stderr]
         results = {name: out / f"{name}.json" for name in ("on_webhook", "on_poll")}
         wait_for(lambda: all(p.exists() for p in results.values()), deadline, "both consumer DAG runs", procs)
         figures["consumers_done_s"] = time.time() - started
@@ -221,3 +230,11 @@ def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, t
     assert poll_payloads[0]["source"] == "poll"
     delivered = [d for d in hub_emulator.webhook_deliveries() if d["status"] == 200]
     assert [d["payload"]["repo"]["headSha"] for d in delivered] == [pushed_head]
+
+    places = {
+        "task log files": log_file_texts(home / "logs"),
+        "components' output": log_file_texts(*(tmp_path / f"{name}.log" for name in logs)),
+        "CLI output": cli_output,
+        **database_texts(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]),
+    }
+    assert_no_secret_in(places, {"token": hub_emulator.token, "webhook": WEBHOOK_SECRET})

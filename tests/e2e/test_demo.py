@@ -1,5 +1,9 @@
 """``make demo`` end to end: the demo module runs the example publishing DAG with real Airflow
-(``airflow db migrate`` + ``airflow dags test`` subprocesses) on the embedded emulator and prints a summary."""
+(``airflow db migrate`` + ``airflow dags test`` subprocesses) on the embedded emulator and prints a summary.
+
+The run's secret is the emulator's token, which ``airflow dags test`` gets in its Hub connection: it must show
+nowhere the run wrote (``tests.secrets_scan``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_hub.demo import DAG_ID
+from airflow_provider_hub.testing import DEFAULT_TOKEN
+from tests.secrets_scan import assert_no_secret_in, database_texts, log_file_texts
 
 EXPECTED_TASKS = {
     "create_repo",
@@ -28,9 +34,10 @@ EXPECTED_TASKS = {
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
+    output = tmp_path / "demo_output"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "HF_"))}
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_hub.demo", "--output", str(tmp_path / "demo_output")],
+        [sys.executable, "-m", "airflow_provider_hub.demo", "--output", str(output)],
         env=env,
         capture_output=True,
         text=True,
@@ -55,7 +62,7 @@ def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
     assert commit is not None, out
     assert re.search(rf"^Release:\s+tag v\d{{8}} on {commit.group(2)}$", out, re.MULTILINE), out
     # The commit URL the summary shows is the one the DAG's own report task printed in its log.
-    full_log = tmp_path / "demo_output" / "dags_test.log"
+    full_log = output / "dags_test.log"
     assert f"Published alice/airflow-provider-hub-demo: {commit.group(1)}" in full_log.read_text()
     assert f"Full logs: {full_log}" in out
     assert DAG_ID in full_log.read_text()
@@ -70,3 +77,15 @@ def test_demo_publishes_and_prints_a_summary(tmp_path: Path) -> None:
     # The waits went through the triggerer path: the Job and the Endpoint tasks deferred.
     deferred = re.findall(r"Pausing task as DEFERRED\..*task_id=(\w+)", full_log.read_text())
     assert {"train", "deploy"} <= set(deferred), deferred
+
+    # `airflow dags test` writes every task's log to its output (dags_test.log), no log files; the
+    # database is the run's SQLite file, read now that the run is over.
+    home = output / "airflow_home"
+    places = {
+        "demo output": [result.stdout, result.stderr],
+        "airflow CLI output (the task logs)": log_file_texts(
+            output / "db_migrate.log", full_log, home / "logs"
+        ),
+        **database_texts(f"sqlite:///{home / 'airflow.db'}"),
+    }
+    assert_no_secret_in(places, {"token": DEFAULT_TOKEN})

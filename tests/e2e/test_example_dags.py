@@ -1,7 +1,9 @@
 """Every DAG in ``example_dags/`` loads from its file and runs green with real Airflow against the emulator.
 
 DAGs are loaded as the DAG processor loads them (``DagBag`` over the folder), then run with ``dag.test()``;
-each test checks what the run changed on the Hub (commits, decisions, Jobs) and what it returned.
+each test checks what the run changed on the Hub (commits, decisions, Jobs) and what it returned, and that
+none of the run's secrets (the connection's token, a webhook secret, the AWS secret key) shows in what it
+logged, returned or rendered (``tests.secrets_scan``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pendulum
 import pytest
 
 from tests.helpers import task_states, xcom_value
+from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive_secret
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
@@ -62,7 +65,9 @@ def test_every_example_dag_loads() -> None:
 # -- access triage ----------------------------------------------------------------------------------
 
 
-def test_access_triage_decides_by_policy_and_reports(hub_connection: Any, run_dag: Any) -> None:
+def test_access_triage_decides_by_policy_and_reports(
+    hub_connection: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     from huggingface_hub import HfApi
 
     repo = "acme/gated-model"
@@ -115,6 +120,7 @@ def test_access_triage_decides_by_policy_and_reports(hub_connection: Any, run_da
     assert sorted(rejected) == ["eve", "frank"]
     reason = hub_connection.state.access.requests["model", repo]["eve"].rejection_reason
     assert reason == f"{repo} is open to research use only (reviewed 2026-01-12)."
+    assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": hub_connection.token})
 
 
 # -- @task.hf_job pipeline --------------------------------------------------------------------------
@@ -139,7 +145,9 @@ def subprocess_hub(_subprocess_hub: Any, monkeypatch: pytest.MonkeyPatch, tmp_pa
         yield _subprocess_hub
 
 
-def test_hf_job_pipeline_fits_remotely_and_checks_locally(subprocess_hub: Any, run_dag: Any) -> None:
+def test_hf_job_pipeline_fits_remotely_and_checks_locally(
+    subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     from huggingface_hub import HfApi
 
     dag_run = run_dag(load_example("example_hf_job_pipeline"), run_conf={"samples": 2000})
@@ -155,6 +163,7 @@ def test_hf_job_pipeline_fits_remotely_and_checks_locally(subprocess_hub: Any, r
     job_id = xcom_value(dag_run, "fit_line", key="job_id")
     job = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token).inspect_job(job_id=job_id)
     assert (job.status.stage, job.flavor) == ("COMPLETED", "cpu-basic")
+    assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": subprocess_hub.token})
 
 
 # -- S3 -> Hub mirror -------------------------------------------------------------------------------
@@ -178,10 +187,17 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(
-    hub_connection: Any, run_dag: Any, s3: Any
+    hub_connection: Any,
+    run_dag: Any,
+    s3: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     from huggingface_hub import HfApi
 
+    # moto takes any key; a distinctive one lets the scan find it. The S3 hook reads it from the environment.
+    aws_secret_key = distinctive_secret("awssecret")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws_secret_key)
     bucket, repo = "exports-e2e", "acme/reviews"
     s3.create_bucket(Bucket=bucket)
     export = {"part-000.csv": b"text,label\ngreat,1\n", "part-001.csv": b"text,label\nawful,0\n"}
@@ -216,12 +232,17 @@ def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(
     assert xcom_value(dag_run, "report") == f"s3://{bucket}/{prefix}"
     for name, body in export.items():
         assert s3.get_object(Bucket=bucket, Key=f"{prefix}data/2026-01-15/{name}")["Body"].read() == body
+    assert_no_secret_in(
+        dag_test_places(capfd.readouterr()), {"token": hub_connection.token, "aws": aws_secret_key}
+    )
 
 
 # -- dataset refresh on Hub changes -----------------------------------------------------------------
 
 REFRESH_DATASET = "acme/reviews"
 REFRESH_URI = f"hf://datasets/{REFRESH_DATASET}"
+#: The password of ``hf_webhook_secret``: the set-up DAG gives it to the Hub; the watcher checks deliveries.
+WEBHOOK_SECRET = distinctive_secret("whsecret")
 WATCHER_TRIGGERS = {
     "webhook": (
         "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger",
@@ -373,7 +394,12 @@ async def event_after(trigger: Any, change: Any, listener_port: int | None) -> A
 
 @pytest.mark.parametrize("mode", ["webhook", "poll"])
 def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
-    mode: str, hub_connection: Any, run_dag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    mode: str,
+    hub_connection: Any,
+    run_dag: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     """A commit on the Hub -> the DAG's own watcher fires (a real webhook delivery, or a poll) -> the
     triggerer's asset event -> a run of the consumer, created with that event as the scheduler creates it,
@@ -395,7 +421,7 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
         "summary_root": summaries.as_uri(),
     }
     monkeypatch.setenv(
-        "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": "whsec-e2e-1"})
+        "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": WEBHOOK_SECRET})
     )
     hub_connection.add_repo(
         REFRESH_DATASET, repo_type="dataset", files={"data/reviews.csv": "text,label\ngood,pos\n"}
@@ -473,12 +499,18 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
     expected = {**change, "rows": 3, "labels": {"neg": 1, "pos": 2}}
     assert xcom_value(dag_run, "refresh") == expected
     assert json.loads((summaries / f"{commit.oid}.json").read_text()) == expected
+    # The watcher ran in this process too: its log is in the scanned console output.
+    assert_no_secret_in(
+        dag_test_places(capfd.readouterr()), {"token": hub_connection.token, "webhook": WEBHOOK_SECRET}
+    )
 
 
 # -- model publishing (the demo's DAG) --------------------------------------------------------------
 
 
-def test_publish_model_trains_publishes_deploys_and_chooses(subprocess_hub: Any, run_dag: Any) -> None:
+def test_publish_model_trains_publishes_deploys_and_chooses(
+    subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
     """The DAG ``make demo`` runs, on an emulator set up as the demo sets it up (Jobs run as processes)."""
     from huggingface_hub import HfApi
 
@@ -528,3 +560,4 @@ def test_publish_model_trains_publishes_deploys_and_chooses(subprocess_hub: Any,
     choice = xcom_value(dag_run, "choose_provider")
     assert choice["provider"] == "nebius"
     assert [row["provider"] for row in choice["candidates"]] == ["nebius", "hf-inference"]
+    assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": subprocess_hub.token})

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pendulum
+import pytest
 
 from airflow_provider_hub.assets import hf_asset
 from airflow_provider_hub.operators.repo import (
@@ -22,6 +23,7 @@ from airflow_provider_hub.operators.repo import (
     HfUploadFolderOperator,
 )
 from tests.helpers import task_states, xcom_value
+from tests.secrets_scan import assert_no_secret_in, dag_test_places
 
 REPO = "alice/e2e-sentiment"
 MiB = 1 << 20
@@ -116,7 +118,7 @@ def unpause(dag_id: str) -> None:
 
 
 def test_publish_then_downstream_dag_is_queued_on_the_asset(
-    hub_connection: Any, run_dag: Any, tmp_path: Path
+    hub_connection: Any, run_dag: Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from airflow import settings
     from airflow.models.asset import AssetDagRunQueue, AssetEvent, AssetModel, DagScheduleAssetReference
@@ -204,3 +206,6 @@ def test_publish_then_downstream_dag_is_queued_on_the_asset(
             select(AssetDagRunQueue).where(AssetDagRunQueue.target_dag_id == "evaluate_model")
         )
         assert len(queued.all()) == 1
+
+    # The run's one secret, the connection's token, is nowhere in what it logged, returned or rendered.
+    assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": hub_connection.token})

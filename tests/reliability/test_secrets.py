@@ -15,8 +15,6 @@ The ``worker_log_masking`` fixture puts that one processor back, so the scan see
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,11 +28,11 @@ from airflow_provider_hub.operators.repo import HfCreateRepoOperator, HfUploadFo
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from tests.helpers import task_states
 from tests.reliability._support import make_model_folder
+from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive_secret
 
-# Distinctive values: any occurrence anywhere is a leak, never a coincidence.
-JOB_SECRET = f"jobsecret-{uuid.uuid4().hex}"
-ENDPOINT_SECRET = f"endpointsecret-{uuid.uuid4().hex}"
-WEBHOOK_SECRET = f"whsecret-{uuid.uuid4().hex}"
+JOB_SECRET = distinctive_secret("jobsecret")
+ENDPOINT_SECRET = distinctive_secret("endpointsecret")
+WEBHOOK_SECRET = distinctive_secret("whsecret")
 
 
 @pytest.fixture
@@ -117,40 +115,6 @@ def failing_job_dag() -> Any:
     return dag
 
 
-def database_texts() -> list[str]:
-    """Every XCom value and every rendered template field of every task instance, as text."""
-    from airflow import settings
-    from airflow.models.renderedtifields import RenderedTaskInstanceFields
-    from airflow.models.xcom import XComModel
-    from sqlalchemy import select
-
-    with settings.Session() as session:
-        xcoms = [json.dumps(row.value, default=str) for row in session.scalars(select(XComModel))]
-        rendered = [
-            json.dumps(row.rendered_fields, default=str) + json.dumps(row.k8s_pod_yaml, default=str)
-            for row in session.scalars(select(RenderedTaskInstanceFields))
-        ]
-    return xcoms + rendered
-
-
-def log_file_texts() -> list[str]:
-    root = Path(os.environ["AIRFLOW_HOME"]) / "logs"
-    return [path.read_text(errors="replace") for path in root.rglob("*") if path.is_file()]
-
-
-def leak_contexts(places: dict[str, list[str]], secrets: dict[str, str]) -> list[str]:
-    """Each leak with the text around it, so a failure says where the secret showed up."""
-    lines = []
-    for place, texts in places.items():
-        for text in texts:
-            for name, value in secrets.items():
-                start = text.find(value)
-                while start != -1:
-                    lines.append(f"{name} in {place}: ...{text[max(0, start - 300) : start + 80]}...")
-                    start = text.find(value, start + 1)
-    return lines
-
-
 def test_no_secret_in_logs_xcom_rendered_fields_or_errors(
     secret_connections: dict[str, str],
     worker_log_masking: None,
@@ -199,19 +163,7 @@ def test_no_secret_in_logs_xcom_rendered_fields_or_errors(
     assert "Last log lines" in str(raised.value)  # the message does carry the Job's output, masked
 
     captured = capfd.readouterr()
-    places = {
-        "stdout/stderr": [captured.out, captured.err],
-        "log files": log_file_texts(),
-        "xcom + rendered fields": database_texts(),
-        "exception": [str(raised.value), repr(raised.value)],
-    }
-    assert places["xcom + rendered fields"], "the scan must see the runs' XCom and rendered fields"
-    leaks = {
-        (name, place): sum(text.count(value) for text in texts)
-        for name, value in secret_connections.items()
-        for place, texts in places.items()
-    }
-    found = {key: count for key, count in leaks.items() if count}
-    assert found == {}, "\n".join(leak_contexts(places, secret_connections))
+    places = {**dag_test_places(captured), "exception": [str(raised.value), repr(raised.value)]}
+    assert_no_secret_in(places, secret_connections)
     # The scan did look at task output: the masked Job log line is there.
-    assert "connecting with API_KEY=***" in captured.out + captured.err + "".join(places["log files"])
+    assert "connecting with API_KEY=***" in captured.out + captured.err
