@@ -25,7 +25,9 @@ os.environ.update(
 )
 os.environ.pop("HF_TOKEN", None)
 
+import json  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pytest  # noqa: E402
@@ -63,3 +65,42 @@ def run_dag(airflow_db: None) -> Callable[..., Any]:
         return dag.test(**test_kwargs)
 
     return _run
+
+
+@pytest.fixture(scope="session")
+def _subprocess_hub_server() -> Iterator[Any]:
+    from airflow_provider_hub.testing import HubEmulator
+
+    with HubEmulator(jobs_mode="subprocess") as hub:
+        yield hub
+
+
+@pytest.fixture
+def subprocess_hub(
+    _subprocess_hub_server: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[Any]:
+    """An emulator that runs each Job's command as a local process (what ``@task.hf_job`` needs), with a
+    fresh state and ``huggingface_hub_default`` and the client pointing at it."""
+    from airflow_provider_hub.testing._client import emulated_client
+
+    _subprocess_hub_server.reset()
+    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT", _subprocess_hub_server.connection_uri())
+    with emulated_client(_subprocess_hub_server.url, str(tmp_path / "hf_home")):
+        yield _subprocess_hub_server
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto's S3 in this process (a boto3 client on it, no bucket yet); ``aws_default`` points at it."""
+    import boto3
+    from moto import mock_aws
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1"}}),
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        yield boto3.client("s3", region_name="us-east-1")

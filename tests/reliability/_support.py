@@ -9,19 +9,21 @@ from typing import Any
 KiB = 1024
 
 
-def repo_state(api: Any, repo_id: str, revision: str = "main") -> dict[str, tuple[str, str | None]]:
+def repo_state(
+    api: Any, repo_id: str, revision: str = "main", *, repo_type: str = "model"
+) -> dict[str, tuple[str, str | None]]:
     """``{path: (git blob id, LFS sha256 or None)}`` of every file of the repo at ``revision``."""
     from huggingface_hub.hf_api import RepoFile
 
     return {
         entry.path: (entry.blob_id, entry.lfs.sha256 if entry.lfs else None)
-        for entry in api.list_repo_tree(repo_id, revision=revision, recursive=True)
+        for entry in api.list_repo_tree(repo_id, revision=revision, repo_type=repo_type, recursive=True)
         if isinstance(entry, RepoFile)
     }
 
 
-def commit_count(api: Any, repo_id: str, revision: str = "main") -> int:
-    return len(api.list_repo_commits(repo_id, revision=revision))
+def commit_count(api: Any, repo_id: str, revision: str = "main", *, repo_type: str = "model") -> int:
+    return len(api.list_repo_commits(repo_id, revision=revision, repo_type=repo_type))
 
 
 def deterministic_bytes(seed: str, size: int) -> bytes:

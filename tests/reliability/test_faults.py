@@ -41,7 +41,7 @@ TASK_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=0.2)}
 
 def inject_faults(hub: Any) -> None:
     """The issue's fault mix on every Hub route (the emulator's own control API is not a Hub route)."""
-    for route in ("/api/*", "/_lfs/*", "/*/resolve/*", "/*.git/*", "/v2/*"):
+    for route in ("/api/*", "/_lfs/*", "/*/resolve/*", "/*.git/*", "/v1/*", "/v2/*"):
         hub.inject_fault(route, status=500, rate=0.2)
         hub.inject_fault(route, status=429, retry_after=1, rate=0.03)
         hub.inject_fault(route, drop=True, rate=0.01)
@@ -51,6 +51,22 @@ def inject_faults(hub: Any) -> None:
     hub.inject_fault("/api/models/*/preupload/*", drop=True, times=1)
     # The worst case for "exactly one commit": the first commit lands and its response is lost.
     hub.inject_fault("/api/models/*/commit/*", status=502, after_apply=True, times=1)
+
+
+def fired_faults(hub: Any) -> dict[tuple[str, str | None, int | None, bool, bool], int]:
+    """How often each injected fault fired, by ``(route, method, status, drop, after_apply)``; then clears them."""
+    fired = {(f.route, f.method, f.status, f.drop, f.after_apply): f.fired for f in hub.injector.faults}
+    hub.clear_faults()
+    return fired
+
+
+def assert_every_kind_fired(fired: dict[tuple[str, str | None, int | None, bool, bool], int]) -> None:
+    """The faults really hit, on every kind of failure (request totals alone vary with polling timing)."""
+    for kind in ((500, False), (429, False), (None, True), (502, False)):
+        assert sum(n for (_, _, status, drop, _), n in fired.items() if (status, drop) == kind) > 0, (
+            kind,
+            fired,
+        )
 
 
 def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) -> Any:
@@ -160,8 +176,7 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
     hub.reset()
     inject_faults(hub)
     chaos_run = run_publishing(run_dag, hub, "faults_chaos", folder)
-    hits = {(f.route, f.status, f.drop, f.after_apply): f.fired for f in hub.injector.faults}
-    hub.clear_faults()
+    fired = fired_faults(hub)
 
     assert task_states(chaos_run) == dict.fromkeys(
         (
@@ -177,10 +192,192 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
         ),
         "success",
     )
-    # The faults really hit, on every kind of failure (request totals alone vary with polling timing).
-    for kind in ((500, False), (429, False), (None, True), (502, False)):
-        assert sum(n for (_, status, drop, _), n in hits.items() if (status, drop) == kind) > 0, (kind, hits)
+    assert_every_kind_fired(fired)
     # Same files with the same content, same history (exactly one commit per upload), same decisions,
     # and a single Job although the task retried after failed requests.
     assert outcome(api) == clean
     assert xcom_value(chaos_run, "upload")["files_added"] == xcom_value(clean_run, "upload")["files_added"]
+
+
+# -- The rest of the surface: transfers, @task.hf_job, Job/Endpoint/Provider sensors, the Endpoint
+# lifecycle, the chooser, grants, and the deferrable path of every waiting task ---------------------
+
+DATASET = "alice/reviews"
+ENDPOINT = "life"
+CHAT_MODEL = "acme/chat"
+BUCKET = "warehouse"
+EXPORT = {f"exports/part-{index}.csv": f"text,label\nreview {index},1\n".encode() for index in range(5)}
+PROVIDERS = {
+    "together": {"status": "live", "pricing": {"input": 0.2, "output": 0.6}, "throughput": 80},
+    "fireworks-ai": {"status": "live", "pricing": {"input": 0.9, "output": 0.9}, "throughput": 140},
+}
+#: Requests whose change lands while their answer is lost: a retry must not do the change twice.
+AFTER_APPLY_ROUTES = (
+    ("/api/jobs/*", "POST"),
+    ("/v2/endpoint/*", "POST"),
+    ("/v2/endpoint/*/*/pause", "POST"),
+    ("/v2/endpoint/*/*", "PUT"),
+    ("/v2/endpoint/*/*", "DELETE"),
+    ("/api/datasets/*/commit/*", "POST"),
+    ("/api/models/*/user-access-request/grant", "POST"),
+)
+
+
+def lifecycle_dag(dag_id: str) -> Any:
+    from airflow.sdk import DAG, task
+
+    from airflow_provider_hub.operators.access import HfGrantAccessOperator
+    from airflow_provider_hub.operators.endpoints import (
+        HfDeleteInferenceEndpointOperator,
+        HfPauseInferenceEndpointOperator,
+        HfResumeInferenceEndpointOperator,
+        HfScaleToZeroInferenceEndpointOperator,
+        HfUpdateInferenceEndpointOperator,
+    )
+    from airflow_provider_hub.operators.inference_providers import HfChooseInferenceProviderOperator
+    from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
+    from airflow_provider_hub.sensors.inference_providers import HfInferenceProviderSensor
+    from airflow_provider_hub.sensors.jobs import HfJobSensor
+    from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
+    from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
+
+    endpoint = {"name": ENDPOINT, "poll_interval": 0.1, **TASK_RETRIES}
+    wait = {"poke_interval": 0.1, "timeout": 120, **TASK_RETRIES}
+    with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False) as dag:
+        import_data = S3ToHfHubOperator(
+            task_id="import_from_s3",
+            s3_bucket=BUCKET,
+            s3_prefix="exports/",
+            repo_id=DATASET,
+            repo_type="dataset",
+            path_in_repo="data",
+            create_repo=True,
+            commit_message="Import",
+            **TASK_RETRIES,
+        )
+        wait_data = HfRepoFileSensor(
+            task_id="wait_data",
+            repo_id=DATASET,
+            repo_type="dataset",
+            path_in_repo="data/part-4.csv",
+            deferrable=True,
+            **wait,
+        )
+        export = HfHubToS3Operator(
+            task_id="export_to_s3", repo_id=DATASET, repo_type="dataset", s3_bucket=BUCKET, s3_prefix="mirror"
+        )
+
+        @task.hf_job(deferrable=True, poll_interval=0.1, **TASK_RETRIES)
+        def train(rows: int) -> dict[str, Any]:
+            return {"rows": rows, "weights": [rows * 0.5, 1.0]}
+
+        evaluate = HfRunJobOperator(
+            task_id="evaluate",
+            image="python:3.12",
+            command=["python", "-c", "print('accuracy=0.93')"],
+            deferrable=True,
+            poll_interval=0.1,
+            **TASK_RETRIES,
+        )
+        evaluated = "{{ ti.xcom_pull(task_ids='evaluate')['job_id'] }}"
+        job_polled = HfJobSensor(task_id="job_polled", job_id=evaluated, **wait)
+        job_deferred = HfJobSensor(task_id="job_deferred", job_id=evaluated, deferrable=True, **wait)
+
+        create = HfCreateInferenceEndpointOperator(
+            task_id="deploy", repository=DATASET.replace("reviews", "model"), deferrable=True, **endpoint
+        )
+        update = HfUpdateInferenceEndpointOperator(
+            task_id="update", max_replica=2, deferrable=True, **endpoint
+        )
+        pause = HfPauseInferenceEndpointOperator(task_id="pause", **endpoint)
+        paused = HfInferenceEndpointSensor(task_id="paused", name=ENDPOINT, target_status="paused", **wait)
+        resume = HfResumeInferenceEndpointOperator(task_id="resume", deferrable=True, **endpoint)
+        to_zero = HfScaleToZeroInferenceEndpointOperator(task_id="scale_to_zero", **endpoint)
+        woken = HfInferenceEndpointSensor(
+            task_id="woken", name=ENDPOINT, resume_if_paused=True, deferrable=True, **wait
+        )
+        delete = HfDeleteInferenceEndpointOperator(task_id="tear_down", name=ENDPOINT, **TASK_RETRIES)
+
+        provider_live = HfInferenceProviderSensor(
+            task_id="provider_live", model_id=CHAT_MODEL, providers=["fireworks-ai"], deferrable=True, **wait
+        )
+        choose = HfChooseInferenceProviderOperator(task_id="choose", model_id=CHAT_MODEL, **TASK_RETRIES)
+        HfGrantAccessOperator(task_id="grant", repo_id=GATED_REPO, users=["bob", "carol"], **TASK_RETRIES)
+
+        import_data >> wait_data >> [export, train(5)]
+        evaluate >> [job_polled, job_deferred]
+        create >> update >> pause >> paused >> resume >> to_zero >> woken >> delete
+        provider_live >> choose
+    return dag
+
+
+def run_lifecycle(run_dag: Any, hub: Any, s3: Any, dag_id: str) -> Any:
+    hub.add_repo("alice/model", files={"config.json": "{}"})
+    hub.add_repo(GATED_REPO, gated="manual")
+    for user in ("bob", "carol"):
+        hub.add_user(user)
+    hub.add_repo(CHAT_MODEL, files={"README.md": "---\npipeline_tag: text-generation\n---\n"})
+    hub.set_endpoint_plan(ENDPOINT, [("pending", 0.1), ("initializing", 0.2), ("running", None)])
+    hub.set_inference_providers(CHAT_MODEL, PROVIDERS)
+    for key, body in EXPORT.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    return run_dag(lifecycle_dag(dag_id))
+
+
+def lifecycle_outcome(hub: Any, s3: Any, dag_run: Any) -> dict[str, Any]:
+    """What the DAG changed on the Hub and in S3, and what its tasks returned, comparable across runs."""
+    from huggingface_hub import HfApi
+
+    from airflow_provider_hub.hooks.hub import HfHubHook
+
+    api = HfApi(endpoint=hub.url, token=hub.token)
+    mirrored = s3.list_objects_v2(Bucket=BUCKET, Prefix="mirror/").get("Contents", [])
+    jobs = api.list_jobs(namespace="alice")
+    return {
+        "dataset": repo_state(api, DATASET, repo_type="dataset"),
+        "dataset_commits": commit_count(api, DATASET, repo_type="dataset"),
+        "s3_mirror": {obj["Key"]: obj["ETag"] for obj in mirrored},
+        "jobs": sorted(job.status.stage for job in jobs),
+        "endpoints": HfHubHook().api.list_inference_endpoints(namespace="alice"),
+        "granted": {r.username for r in api.list_accepted_access_requests(GATED_REPO)},
+        "trained": xcom_value(dag_run, "train"),
+        "endpoint_statuses": {
+            task: xcom_value(dag_run, task)["status"]
+            for task in ("deploy", "update", "pause", "paused", "resume", "scale_to_zero", "woken")
+        },
+        "max_replica": xcom_value(dag_run, "update")["max_replica"],
+        "deleted": xcom_value(dag_run, "tear_down")["deleted"],
+        "provider_live": xcom_value(dag_run, "provider_live")["provider"],
+        "chosen": xcom_value(dag_run, "choose")["provider"],
+        "job_sensors": [xcom_value(dag_run, task)["stage"] for task in ("job_polled", "job_deferred")],
+    }
+
+
+def test_lifecycle_transfers_and_deferred_waits_complete_under_faults(
+    tolerant_subprocess_hub: Any, run_dag: Any, s3: Any
+) -> None:
+    hub = tolerant_subprocess_hub
+    s3.create_bucket(Bucket=BUCKET)
+    clean_run = run_lifecycle(run_dag, hub, s3, "lifecycle_clean")
+    assert set(task_states(clean_run).values()) == {"success"}, task_states(clean_run)
+    clean = lifecycle_outcome(hub, s3, clean_run)
+    assert clean["jobs"] == ["COMPLETED", "COMPLETED"] and clean["endpoints"] == []
+    assert clean["trained"] == {"rows": 5, "weights": [2.5, 1.0]} and clean["chosen"] == "together"
+    assert len(clean["s3_mirror"]) == len(EXPORT) + 1  # the dataset's files + its .gitattributes
+
+    hub.reset()
+    for bucket_object in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
+        s3.delete_object(Bucket=BUCKET, Key=bucket_object["Key"])
+    inject_faults(hub)
+    for route, method in AFTER_APPLY_ROUTES:
+        hub.inject_fault(route, status=502, after_apply=True, times=1, method=method)
+    chaos_run = run_lifecycle(run_dag, hub, s3, "lifecycle_chaos")
+    fired = fired_faults(hub)
+
+    assert set(task_states(chaos_run).values()) == {"success"}, task_states(chaos_run)
+    assert_every_kind_fired(fired)
+    lost_answers = {
+        (route, method): fired[(route, method, 502, False, True)] for route, method in AFTER_APPLY_ROUTES
+    }
+    assert all(lost_answers.values()), lost_answers  # every lost answer really happened
+    assert lifecycle_outcome(hub, s3, chaos_run) == clean

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 import pytest
 from airflow.sdk import DAG
@@ -27,6 +29,8 @@ def _hook():
 
 
 class _Ti:
+    try_number = 1
+
     def xcom_push(self, key: str, value: object) -> None:
         pass
 
@@ -91,6 +95,52 @@ def test_create_if_exists_policies(hub_connection):
         poll_interval=0.1,
     ).execute({"ti": _Ti()})
     assert (updated["repository"], updated["revision"], updated["status"]) == ("alice/other", "v2", "running")
+
+
+def test_a_retry_adopts_the_endpoint_its_lost_create_made(hub_connection, run_dag):
+    hub_connection.set_endpoint_plan("ep", [("pending", 0.1), ("running", None)])
+    # The Endpoint is created, then the answer is lost: the first try fails, the retry finds the name taken.
+    hub_connection.inject_fault("/v2/endpoint/*", method="POST", status=502, after_apply=True, times=1)
+    with DAG(dag_id="endpoint_create_lost_answer", schedule=None, start_date=START) as dag:
+        HfCreateInferenceEndpointOperator(
+            task_id="create",
+            name="ep",
+            repository="alice/model",
+            max_replica=2,
+            poll_interval=0.1,
+            retries=1,
+            retry_delay=timedelta(0),
+        )
+    dag_run = run_dag(dag)
+    assert task_states(dag_run) == {"create": "success"}
+    assert xcom_value(dag_run, "create")["status"] == "running"
+    assert [e["name"] for e in _hook().list_inference_endpoints()] == ["ep"]
+    assert hub_connection.request_count("/v2/endpoint/alice", "POST") == 2
+
+
+def test_a_retry_does_not_adopt_an_endpoint_made_otherwise(hub_connection):
+    hub_connection.set_endpoint_plan("ep", [("running", None)])
+    HfCreateInferenceEndpointOperator(
+        task_id="other", name="ep", repository="alice/other", wait_for_running=False
+    ).execute({"ti": _Ti()})
+    retry = _Ti()
+    retry.try_number = 2
+    with pytest.raises(HfHubConflictError):
+        HfCreateInferenceEndpointOperator(task_id="c", name="ep", repository="alice/model").execute(
+            {"ti": retry}
+        )
+
+
+def test_delete_whose_answer_was_lost_counts_as_deleted(hub_connection):
+    hub_connection.set_endpoint_plan("ep", [("running", None)])
+    HfCreateInferenceEndpointOperator(
+        task_id="c", name="ep", repository="alice/model", wait_for_running=False
+    ).execute({"ti": _Ti()})
+    hub_connection.inject_fault("/v2/endpoint/*/*", method="DELETE", status=502, after_apply=True, times=1)
+    result = HfDeleteInferenceEndpointOperator(task_id="d", name="ep").execute({"ti": _Ti()})
+    assert result == {"name": "ep", "namespace": "alice", "deleted": True}
+    assert hub_connection.request_count("/v2/endpoint/alice/ep", "DELETE") == 2  # lost answer, then 404
+    assert _hook().list_inference_endpoints() == []
 
 
 def test_create_failing_endpoint_fails_without_retry(hub_connection, run_dag):
