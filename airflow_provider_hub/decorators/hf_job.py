@@ -50,13 +50,25 @@ def job_script(
     function_source: str, function_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]
 ) -> str:
     """The uv script that calls ``function_name(*args, **kwargs)`` and prints its result on a marked line."""
-    try:
-        payload = json.dumps({"args": list(args), "kwargs": dict(kwargs)})
-    except TypeError as exc:
-        raise TypeError(f"@task.hf_job {function_name}: arguments must be JSON-serializable: {exc}") from exc
+    arguments = {
+        **{f"args[{index}]": value for index, value in enumerate(args)},
+        **{f"kwargs[{name!r}]": value for name, value in kwargs.items()},
+    }
+    for where, value in arguments.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError) as exc:  # ValueError: a circular reference
+            raise TypeError(
+                f"@task.hf_job {function_name}: arguments must be JSON-serializable; {where} is {value!r:.200} ({exc})"
+            ) from exc
+    payload = json.dumps({"args": list(args), "kwargs": dict(kwargs)})
     # Annotations name types of the DAG file that the Job does not have: keep them unevaluated.
-    return "from __future__ import annotations\n\n" + function_source + _WRAPPER.format(
-        payload=payload, name=function_name, error_marker=ERROR_MARKER, result_marker=RESULT_MARKER
+    return (
+        "from __future__ import annotations\n\n"
+        + function_source
+        + _WRAPPER.format(
+            payload=payload, name=function_name, error_marker=ERROR_MARKER, result_marker=RESULT_MARKER
+        )
     )
 
 

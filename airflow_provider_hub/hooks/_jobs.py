@@ -7,6 +7,7 @@ Every method takes an explicit ``namespace`` and resolves a missing one once (co
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ TERMINAL_JOB_STAGES = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
 FAILED_JOB_STAGES = frozenset({"CANCELED", "ERROR", "DELETED"})
 #: Stages of a Job that has not finished yet.
 ACTIVE_JOB_STAGES = frozenset({"SCHEDULING", "RUNNING"})
+#: A Hub user or organization name.
+NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}")
 
 
 def job_url(endpoint: str, namespace: str, job_id: str) -> str:
@@ -49,8 +52,14 @@ def job_summary(job: JobInfo | Mapping[str, Any], endpoint: str) -> dict[str, An
 
 
 def resolve_namespace(hook: Any, namespace: str | None) -> str:
-    """``namespace``, else ``hook.namespace`` (the connection's), else the token's user, asked once per hook."""
+    """``namespace``, else ``hook.namespace`` (the connection's), else the token's user, asked once per hook.
+
+    :raises ValueError: for a ``namespace`` that cannot be a user or organization, before any request.
+    """
     if namespace:
+        # It becomes a URL path segment: a '/' or a space would address another resource or fail obscurely.
+        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
+            raise ValueError(f"namespace must be a Hub user or organization name; got {namespace!r}")
         return namespace
     if hook.namespace:
         return hook.namespace

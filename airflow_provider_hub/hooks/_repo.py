@@ -50,6 +50,9 @@ REPO_TYPES = ("model", "dataset", "space")
 REPO_TYPE_PLURALS = {"model": "models", "dataset": "datasets", "space": "spaces"}
 _REPO_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,95}")
 _COMMIT_OID_RE = re.compile(r"[0-9a-fA-F]{5,40}")
+#: What no git branch or tag name may contain (``git check-ref-format``): whitespace and control characters,
+#: ``~ ^ : ? * [ \``, ``..`` and ``@{``.
+_NOT_IN_REF_RE = re.compile(r"[\s\x00-\x1f\x7f~^:?*\[\\]|\.\.|@\{")
 #: Statuses after which a commit ``POST`` may or may not have been applied.
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 #: ``get_paths_info`` accepts at most 1000 paths per request on the Hub.
@@ -116,6 +119,31 @@ def check_parent_commit(parent_commit: Any, field_name: str = "parent_commit") -
     if not isinstance(parent_commit, str) or not _COMMIT_OID_RE.fullmatch(parent_commit):
         raise ValueError(f"{field_name} must be a commit id (5 to 40 hex characters); got {parent_commit!r}")
     return parent_commit.lower()
+
+
+def check_revision(revision: Any, field_name: str = "revision") -> None:
+    """Raise ``ValueError`` naming the field for a value no branch, tag or commit can have.
+
+    ``None`` and ``""`` are the default branch.
+    """
+    if revision is None or revision == "":
+        return
+    if not isinstance(revision, str) or _NOT_IN_REF_RE.search(revision):
+        raise ValueError(
+            f"{field_name} must be a branch, tag or commit (no spaces, '..' or any of ~^:?*[\\); got {revision!r}"
+        )
+
+
+def check_commit_message(message: Any, field_name: str = "commit_message") -> None:
+    if not str(message or "").strip():
+        raise ValueError(f"{field_name} must not be empty; got {message!r}")
+
+
+def check_bool(value: Any, field_name: str) -> bool:
+    """``value`` if it is ``True`` or ``False``: ``"false"`` (a rendered template, say) would be truthy."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{field_name} must be true or false; got {value!r}")
+    return value
 
 
 def repo_web_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:

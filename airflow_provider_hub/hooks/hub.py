@@ -38,7 +38,7 @@ from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError, HfHu
 from airflow_provider_hub.hooks._access import AccessHookMixin
 from airflow_provider_hub.hooks._endpoints import EndpointsHookMixin
 from airflow_provider_hub.hooks._inference_providers import InferenceProvidersHookMixin
-from airflow_provider_hub.hooks._jobs import JobsHookMixin
+from airflow_provider_hub.hooks._jobs import NAMESPACE_RE, JobsHookMixin
 from airflow_provider_hub.hooks._repo import RepoHookMixin
 from airflow_provider_hub.hooks._webhooks import WebhooksHookMixin
 
@@ -84,7 +84,6 @@ CLIENT_RETRIED_METHODS = frozenset(
     }
 )
 _RATELIMIT_RE = re.compile(r"\"\w+\"\s*;\s*r\s*=\s*(?P<r>\d+)\s*;\s*t\s*=\s*(?P<t>\d+)")
-_NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}")
 _CONN_TYPE = "huggingface_hub"
 #: The connection extras the hooks read (each one a field of the connection form).
 CONNECTION_EXTRAS = (
@@ -244,7 +243,7 @@ class HubConnectionSettings:
         extra = {name: _extra(extras, name) for name in CONNECTION_EXTRAS}
         namespace = extra["namespace"]
         if namespace is not None and (
-            not isinstance(namespace, str) or not _NAMESPACE_RE.fullmatch(namespace)
+            not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace)
         ):
             raise ValueError(
                 f"Connection {conn_id!r}: extra 'namespace' must be a Hub user or organization name; got {namespace!r}"
@@ -388,7 +387,8 @@ def map_hub_error(
     if response is None:
         if isinstance(exc, _transport_errors()):
             return HfHubError(
-                _one_line(f"{what} failed: {_transport_reason(exc, timeout)}{tried}", token), attempts=attempts
+                _one_line(f"{what} failed: {_transport_reason(exc, timeout)}{tried}", token),
+                attempts=attempts,
             )
         return None
     status = int(response.status_code)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub.hooks._repo import check_repo_id, check_repo_type
+from airflow_provider_hub.hooks._repo import check_bool, check_repo_id, check_repo_type
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
 
@@ -216,9 +216,8 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
                 f"rejection_reason must be a string of at most {MAX_REJECTION_REASON} characters (the Hub's "
                 f"limit); got {self.rejection_reason!r}"
             )
-        for name, value in (("reject_others", self.reject_others), ("dry_run", self.dry_run_only)):
-            if not isinstance(value, bool):
-                raise ValueError(f"{name} must be true or false; got {value!r}")
+        check_bool(self.reject_others, "reject_others")
+        check_bool(self.dry_run_only, "dry_run")
 
     # -- policy --------------------------------------------------------------------------------------
     def _email_allowed(self, email: str | None) -> bool:

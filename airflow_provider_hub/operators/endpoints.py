@@ -61,8 +61,26 @@ def endpoint_failure(summary: Mapping[str, Any]) -> HfHubTerminalStateError:
 
 
 def _check_name(task_id: str, name: Any) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{task_id}: name must be a non-empty Endpoint name; got {name!r}")
+    # The name becomes a URL path segment: a '/' or a space would address another resource or fail obscurely.
+    if not isinstance(name, str) or not name.strip() or "/" in name or any(c.isspace() for c in name):
+        raise ValueError(
+            f"{task_id}: name must be a non-empty Endpoint name without spaces or '/'; got {name!r}"
+        )
+
+
+def _check_replicas(min_replica: Any, max_replica: Any) -> tuple[int | None, int | None]:
+    """The rendered replica bounds as ints (a template renders a number as a string); ``None`` stays unset."""
+    bounds: list[int | None] = []
+    for field_name, value, least in (("min_replica", min_replica, 0), ("max_replica", max_replica, 1)):
+        if isinstance(value, str) and value.strip().isdecimal():
+            value = int(value)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+            raise ValueError(f"{field_name} must be a whole number >= {least}; got {value!r}")
+        bounds.append(value)
+    low, high = bounds
+    if low is not None and high is not None and high < low:
+        raise ValueError(f"max_replica must be >= min_replica; got max_replica={high!r}, min_replica={low!r}")
+    return low, high
 
 
 def _check_secrets(task_id: str, secrets: Any) -> None:
@@ -83,7 +101,12 @@ def _check_and_mask_secrets(task_id: str, secrets: Any) -> None:
 
 
 def _updatable_settings(operator: BaseOperator) -> dict[str, Any]:
-    return {setting: getattr(operator, setting) for setting in UPDATABLE_SETTINGS}
+    """The operator's settings an update sends, validated (no network)."""
+    settings = {setting: getattr(operator, setting) for setting in UPDATABLE_SETTINGS}
+    settings["min_replica"], settings["max_replica"] = _check_replicas(
+        settings["min_replica"], settings["max_replica"]
+    )
+    return settings
 
 
 class _EndpointOperator(BaseOperator):
@@ -332,8 +355,11 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
             or not self.repository.strip()
         ):
             raise ValueError(f"repository must be a model repo id like 'owner/name'; got {self.repository!r}")
+        min_replica, max_replica = _check_replicas(self.min_replica, self.max_replica)
         _check_and_mask_secrets(self.task_id, self.secrets)
         optional = {
+            "min_replica": min_replica,
+            "max_replica": max_replica,
             "revision": self.revision,
             "task": self.task,
             "scale_to_zero_timeout": self.scale_to_zero_timeout,
@@ -354,8 +380,6 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
                 instance_size=self.instance_size,
                 region=self.region,
                 vendor=self.vendor,
-                min_replica=int(self.min_replica),
-                max_replica=int(self.max_replica),
                 **{key: value for key, value in optional.items() if value is not None},
             )
             self.log.info("Created Inference Endpoint %s/%s", summary["namespace"], self.name)
@@ -381,7 +405,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         return self.finish(context, summary, wait=self.wait_for_running)
 
     def _created_by_an_earlier_try(
-        self, context: Context, min_replica: int, max_replica: int
+        self, context: Context, min_replica: int | None, max_replica: int | None
     ) -> dict[str, Any] | None:
         """The existing Endpoint, if an earlier try of this task instance may have created it as requested.
 

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.hooks._repo import check_bool
+from airflow_provider_hub.operators.access import _positive_int
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -197,15 +199,22 @@ class HfChooseInferenceProviderOperator(BaseOperator):
             raise ValueError(f"model_id must look like 'owner/name'; got {self.model_id!r}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {self.strategy!r}")
-        min_context_length = None if self.min_context_length in (None, "") else int(self.min_context_length)
+        min_context_length = _positive_int(
+            None if self.min_context_length == "" else self.min_context_length,
+            "min_context_length",
+            optional=True,
+        )
+        require_tools = check_bool(self.require_tools, "require_tools")
+        require_structured_output = check_bool(self.require_structured_output, "require_structured_output")
+        live_only = check_bool(self.live_only, "live_only")
         model = self.hook.get_router_model(self.model_id)
         candidates, excluded = rank_providers(
             model.get("providers") or [],
             strategy=self.strategy,
-            require_tools=bool(self.require_tools),
-            require_structured_output=bool(self.require_structured_output),
+            require_tools=require_tools,
+            require_structured_output=require_structured_output,
             min_context_length=min_context_length,
-            live_only=bool(self.live_only),
+            live_only=live_only,
         )
         for item in excluded:
             self.log.info("Excluded %s (%s)", item["provider"], item["reason"])

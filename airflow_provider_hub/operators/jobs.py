@@ -38,6 +38,8 @@ FAILURE_LOG_LINES = 20
 TI_LABEL = "airflow-ti"
 _LABEL_VALUE_MAX = 63
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+#: The shape of the Hub's hardware flavor names (``cpu-basic``, ``a10g-largex2``...); the Hub has the list.
+_FLAVOR_RE = re.compile(r"[a-z0-9][a-z0-9-]*")
 _DURATION_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -346,6 +348,12 @@ class HfRunJobOperator(BaseOperator):
             )
         if self.script is not None and not (isinstance(self.script, str) and self.script.strip()):
             raise ValueError(f"script must be a URL, a .py path or Python source; got {self.script!r}")
+        if self.flavor is not None and not (
+            isinstance(self.flavor, str) and _FLAVOR_RE.fullmatch(self.flavor)
+        ):
+            raise ValueError(
+                f"flavor must be a hardware flavor like 'cpu-basic' or 'a10g-small'; got {self.flavor!r}"
+            )
         duration_seconds(self.timeout)
         if self.script is not None and not _is_url(self.script):
             self._script_source = self._inline_source()

@@ -21,10 +21,13 @@ from airflow_provider_hub.exceptions import HfHubConflictError
 from airflow_provider_hub.hooks._repo import (
     ON_HEAD_MOVED_POLICIES,
     ProgressLog,
+    check_bool,
+    check_commit_message,
     check_parent_commit,
     check_path_in_repo,
     check_repo_id,
     check_repo_type,
+    check_revision,
 )
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
@@ -239,8 +242,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
         self.allow_patterns = allow_patterns
         self.ignore_patterns = ignore_patterns
         self.delete_patterns = delete_patterns
-        self.create_pr = create_pr
-        self.create_repo = create_repo
+        self.create_pr = check_bool(create_pr, "create_pr")
+        self.create_repo = check_bool(create_repo, "create_repo")
         self.private = private
         self.progress_interval = progress_interval
 
@@ -254,12 +257,12 @@ class HfUploadFolderOperator(_HfRepoOperator):
         if not folder.is_dir():
             raise ValueError(f"folder_path {str(self.folder_path)!r} is not an existing folder")
         prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
+        check_revision(self.revision)
         if self.create_pr and self.revision not in (None, "main"):
             raise ValueError(
                 f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}"
             )
-        if not str(self.commit_message or "").strip():
-            raise ValueError("commit_message must not be empty")
+        check_commit_message(self.commit_message)
         ignore = _as_list(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
         allow = _as_list(self.allow_patterns, "allow_patterns") or None
         _as_list(self.delete_patterns, "delete_patterns")
@@ -528,11 +531,11 @@ class HfCreateCommitOperator(_HfRepoOperator):
         self.parent_commit = parent_commit
         self.on_head_moved = on_head_moved
         self.local_root = local_root
-        self.create_pr = create_pr
+        self.create_pr = check_bool(create_pr, "create_pr")
 
     def execute(self, context: Context) -> dict[str, Any]:
-        if not str(self.commit_message or "").strip():
-            raise ValueError("commit_message must not be empty")
+        check_commit_message(self.commit_message)
+        check_revision(self.revision)
         parent_commit = check_parent_commit(self.parent_commit)
         operations = parse_operations(self.operations, self.local_root)
         repo_id, repo_type = self._checked_repo()
@@ -597,6 +600,7 @@ class HfCreateTagOperator(_HfRepoOperator):
         tag = self.tag
         if not isinstance(tag, str) or not tag.strip() or any(c.isspace() for c in tag) or ".." in tag:
             raise ValueError(f"tag must be a git tag name without spaces or '..'; got {tag!r}")
+        check_revision(self.revision)
         repo_id, repo_type = self._checked_repo()
         target = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)
         created = False

@@ -11,7 +11,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_hub.hooks._repo import check_path_in_repo, check_repo_id, check_repo_type
+from airflow_provider_hub.hooks._repo import (
+    check_path_in_repo,
+    check_repo_id,
+    check_repo_type,
+    check_revision,
+)
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
 from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, find_file
@@ -70,6 +75,7 @@ class HfRepoFileSensor(BaseSensorOperator):
 
     def _target(self) -> tuple[str, str, str]:
         repo_type = check_repo_type(self.repo_type)
+        check_revision(self.revision)
         repo_id = check_repo_id(self.hook.qualify_repo_id(check_repo_id(self.repo_id)))
         return repo_id, repo_type, check_path_in_repo(self.path_in_repo)
 

@@ -1,4 +1,4 @@
-"""What the two transfer directions share: a Hub hook, an S3 hook and the bucket check."""
+"""What the two transfer directions share: a Hub hook, an S3 hook and the S3 location check."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class HubS3TransferOperator(BaseOperator):
 
     ui_color = UI_COLOR
     s3_bucket: str
+    s3_prefix: str | None
     aws_conn_id: str | None
     hf_conn_id: str
 
@@ -32,6 +33,11 @@ class HubS3TransferOperator(BaseOperator):
 
         return S3Hook(aws_conn_id=self.aws_conn_id)
 
-    def check_s3_bucket(self) -> None:
-        if not self.s3_bucket or not isinstance(self.s3_bucket, str):
-            raise ValueError(f"s3_bucket must be a bucket name; got {self.s3_bucket!r}")
+    def check_s3_location(self) -> None:
+        """Validate the rendered bucket and prefix; no S3 call is needed for that."""
+        bucket = self.s3_bucket
+        # "s3://bucket/prefix" in s3_bucket is the usual slip: a bucket name has no scheme, key or space.
+        if not isinstance(bucket, str) or not bucket or "/" in bucket or any(c.isspace() for c in bucket):
+            raise ValueError(f"s3_bucket must be a bucket name (no 's3://', no key); got {bucket!r}")
+        if self.s3_prefix is not None and not isinstance(self.s3_prefix, str):
+            raise ValueError(f"s3_prefix must be a string; got {self.s3_prefix!r}")

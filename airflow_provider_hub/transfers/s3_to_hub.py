@@ -7,7 +7,15 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub.hooks._repo import ProgressLog, check_path_in_repo, check_repo_id, check_repo_type
+from airflow_provider_hub.hooks._repo import (
+    ProgressLog,
+    check_bool,
+    check_commit_message,
+    check_path_in_repo,
+    check_repo_id,
+    check_repo_type,
+    check_revision,
+)
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
 from airflow_provider_hub.operators.repo import publish_commit_outcome
@@ -112,8 +120,8 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         self.revision = revision
         self.commit_message = commit_message
         self.commit_description = commit_description
-        self.create_pr = create_pr
-        self.create_repo = create_repo
+        self.create_pr = check_bool(create_pr, "create_pr")
+        self.create_repo = check_bool(create_repo, "create_repo")
         self.private = private
         self.max_disk_bytes = max_disk_bytes
         self.progress_interval = progress_interval
@@ -121,11 +129,9 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         self.hf_conn_id = hf_conn_id
 
     def _validate(self) -> tuple[str, str, str]:
-        self.check_s3_bucket()
+        self.check_s3_location()
         if self.s3_keys is None and self.s3_prefix is None:
             raise ValueError("give s3_prefix (copy a whole prefix) or s3_keys (a list of keys)")
-        if self.s3_prefix is not None and not isinstance(self.s3_prefix, str):
-            raise ValueError(f"s3_prefix must be a string; got {self.s3_prefix!r}")
         if self.s3_keys is not None and (
             not isinstance(self.s3_keys, (list, tuple))
             or not self.s3_keys
@@ -134,8 +140,8 @@ class S3ToHfHubOperator(HubS3TransferOperator):
             raise ValueError(f"s3_keys must be a non-empty list of keys; got {self.s3_keys!r:.200}")
         if not isinstance(self.max_disk_bytes, int) or self.max_disk_bytes <= 0:
             raise ValueError(f"max_disk_bytes must be a positive integer; got {self.max_disk_bytes!r}")
-        if not str(self.commit_message or "").strip():
-            raise ValueError("commit_message must not be empty")
+        check_commit_message(self.commit_message)
+        check_revision(self.revision)
         repo_type = check_repo_type(self.repo_type)
         check_repo_id(self.repo_id)
         prefix = check_path_in_repo(self.path_in_repo, allow_root=True)

@@ -1,8 +1,9 @@
 """Bad input fails with a clear error naming the field and the value, before any network call.
 
 Each case builds an operator with one bad argument and runs it (``execute``, or ``poke`` for sensors)
-with a minimal context; the emulator's request counter proves no request was sent. A few arguments are
-rejected when the operator is built (DAG-parse time), which is earlier still.
+with a minimal context; the emulator's request counter proves no request was sent, and the transfers'
+S3 hook, made to fail if touched, that no S3 client was even built. A few arguments are rejected when
+the operator is built (DAG-parse time), which is earlier still. Secret values never appear in an error.
 """
 
 from __future__ import annotations
@@ -14,8 +15,17 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_hub.decorators.hf_job import hf_job_task
 from airflow_provider_hub.operators.access import HfAcceptAccessRequestsOperator, HfGrantAccessOperator
-from airflow_provider_hub.operators.endpoints import HfCreateInferenceEndpointOperator
+from airflow_provider_hub.operators.endpoints import (
+    HfCreateInferenceEndpointOperator,
+    HfDeleteInferenceEndpointOperator,
+    HfPauseInferenceEndpointOperator,
+    HfResumeInferenceEndpointOperator,
+    HfScaleToZeroInferenceEndpointOperator,
+    HfUpdateInferenceEndpointOperator,
+)
+from airflow_provider_hub.operators.inference_providers import HfChooseInferenceProviderOperator
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
@@ -24,9 +34,18 @@ from airflow_provider_hub.operators.repo import (
     HfUploadFolderOperator,
 )
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
+from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
+from airflow_provider_hub.sensors.inference_providers import HfInferenceProviderSensor
+from airflow_provider_hub.sensors.jobs import HfJobSensor
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
+from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
+from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
+from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
 
 JOB = {"image": "python:3.12", "command": ["python", "-c", "print(1)"]}
+ADD = {"op": "add", "path_in_repo": "a.txt", "content": "a"}
+#: A secret value next to the bad one: an error quoting the whole dict would show it.
+SECRET = "hf_never_in_an_error_0123456789"
 
 
 class _TaskInstance:
@@ -39,6 +58,15 @@ class _TaskInstance:
 def _folder(tmp_path: Path) -> str:
     (tmp_path / "ok.txt").write_text("ok")
     return str(tmp_path)
+
+
+def _hf_job(*args: Any, **decorator_kwargs: Any) -> Any:
+    """The operator ``@task.hf_job(**decorator_kwargs)`` makes of a call with ``args``."""
+
+    def sort_values(values: Any) -> list[Any]:
+        return sorted(values)
+
+    return hf_job_task(**decorator_kwargs)(sort_values)(*args).operator
 
 
 # (operator factory taking tmp_path, strings the error must contain: the field and the bad value)
@@ -64,6 +92,24 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     "upload_folder/repo_id": (
         lambda tmp: HfUploadFolderOperator(task_id="t", repo_id="a/b/c", folder_path=_folder(tmp)),
         ("repo_id", "a/b/c"),
+    ),
+    "upload_folder/commit_message": (
+        lambda tmp: HfUploadFolderOperator(
+            task_id="t", repo_id="alice/m", folder_path=_folder(tmp), commit_message="  "
+        ),
+        ("commit_message", "'  '"),
+    ),
+    "upload_folder/revision": (
+        lambda tmp: HfUploadFolderOperator(
+            task_id="t", repo_id="alice/m", folder_path=_folder(tmp), revision="my branch"
+        ),
+        ("revision", "my branch"),
+    ),
+    "upload_folder/create_pr": (
+        lambda tmp: HfUploadFolderOperator(
+            task_id="t", repo_id="alice/m", folder_path=_folder(tmp), create_pr="false"
+        ),
+        ("create_pr", "'false'"),
     ),
     "create_commit/operations.op": (
         lambda tmp: HfCreateCommitOperator(
@@ -96,6 +142,24 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         ),
         ("parent_commit", "not-a-sha"),
     ),
+    "create_commit/commit_message": (
+        lambda tmp: HfCreateCommitOperator(
+            task_id="t", repo_id="alice/m", operations=[ADD], commit_message=""
+        ),
+        ("commit_message", "''"),
+    ),
+    "create_commit/revision": (
+        lambda tmp: HfCreateCommitOperator(
+            task_id="t", repo_id="alice/m", operations=[ADD], commit_message="m", revision="main..dev"
+        ),
+        ("revision", "main..dev"),
+    ),
+    "create_commit/create_pr": (
+        lambda tmp: HfCreateCommitOperator(
+            task_id="t", repo_id="alice/m", operations=[ADD], commit_message="m", create_pr="yes"
+        ),
+        ("create_pr", "'yes'"),
+    ),
     "create_tag/tag": (
         lambda tmp: HfCreateTagOperator(task_id="t", repo_id="alice/m", tag="v1 final"),
         ("tag", "v1 final"),
@@ -103,6 +167,12 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     "repo_file_sensor/path_in_repo": (
         lambda tmp: HfRepoFileSensor(task_id="t", repo_id="alice/m", path_in_repo=".git/config"),
         ("path_in_repo", ".git/config"),
+    ),
+    "repo_file_sensor/revision": (
+        lambda tmp: HfRepoFileSensor(
+            task_id="t", repo_id="alice/m", path_in_repo="model.safetensors", revision="v1:final"
+        ),
+        ("revision", "v1:final"),
     ),
     "run_job/command": (
         lambda tmp: HfRunJobOperator(task_id="t", image="python:3.12", command=["python", 3]),
@@ -120,6 +190,38 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         lambda tmp: HfRunJobOperator(task_id="t", poll_interval=0, **JOB),
         ("poll_interval", "0"),
     ),
+    "run_job/secrets": (
+        lambda tmp: HfRunJobOperator(task_id="t", secrets={"HF_TOKEN": SECRET, "RETRIES": 3}, **JOB),
+        ("secrets", "values not shown"),
+    ),
+    "run_job/flavor": (
+        lambda tmp: HfRunJobOperator(task_id="t", flavor="A10G Small", **JOB),
+        ("flavor", "A10G Small"),
+    ),
+    "run_job/namespace": (
+        lambda tmp: HfRunJobOperator(task_id="t", namespace="acme/team", **JOB),
+        ("namespace", "acme/team"),
+    ),
+    "hf_job_decorator/arguments": (
+        lambda tmp: _hf_job({3, 1, 2}),
+        ("JSON-serializable", "args[0]", "{1, 2, 3}"),
+    ),
+    "hf_job_decorator/flavor": (
+        lambda tmp: _hf_job([3, 1, 2], flavor="a10g_small"),
+        ("flavor", "a10g_small"),
+    ),
+    "hf_job_decorator/timeout": (
+        lambda tmp: _hf_job([3, 1, 2], timeout="-5m"),
+        ("timeout", "-5m"),
+    ),
+    "job_sensor/job_id": (
+        lambda tmp: HfJobSensor(task_id="t", job_id="  "),
+        ("job_id", "'  '"),
+    ),
+    "job_sensor/target_stages": (
+        lambda tmp: HfJobSensor(task_id="t", job_id="abc123", target_stages=["DONE"]),
+        ("target_stages", "DONE"),
+    ),
     "create_endpoint/repository": (
         lambda tmp: HfCreateInferenceEndpointOperator(task_id="t", name="ep", repository="a/b/c"),
         ("repository", "a/b/c"),
@@ -135,6 +237,106 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
             task_id="t", name="ep", repository="alice/m", poll_interval=-1
         ),
         ("poll_interval", "-1"),
+    ),
+    "create_endpoint/min_replica": (
+        lambda tmp: HfCreateInferenceEndpointOperator(
+            task_id="t", name="ep", repository="alice/m", min_replica="two"
+        ),
+        ("min_replica", "two"),
+    ),
+    "update_endpoint/name": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(task_id="t", name="support bot", revision="main"),
+        ("name", "support bot"),
+    ),
+    "update_endpoint/nothing_to_update": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(task_id="t", name="ep"),
+        ("nothing to update", "revision", "min_replica"),
+    ),
+    "update_endpoint/min_replica": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(task_id="t", name="ep", min_replica=-1),
+        ("min_replica", "-1"),
+    ),
+    "update_endpoint/max_replica": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(task_id="t", name="ep", min_replica=3, max_replica=1),
+        ("max_replica", "max_replica=1", "min_replica=3"),
+    ),
+    "update_endpoint/secrets": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(
+            task_id="t", name="ep", secrets={"HF_TOKEN": SECRET, "PORT": 8080}
+        ),
+        ("secrets", "values not shown"),
+    ),
+    "update_endpoint/namespace": (
+        lambda tmp: HfUpdateInferenceEndpointOperator(
+            task_id="t", name="ep", namespace="acme corp", revision="main"
+        ),
+        ("namespace", "acme corp"),
+    ),
+    "pause_endpoint/name": (
+        lambda tmp: HfPauseInferenceEndpointOperator(task_id="t", name=""),
+        ("name", "''"),
+    ),
+    "pause_endpoint/wait_timeout": (
+        lambda tmp: HfPauseInferenceEndpointOperator(task_id="t", name="ep", wait_timeout=0),
+        ("wait_timeout", "0"),
+    ),
+    "resume_endpoint/name": (
+        lambda tmp: HfResumeInferenceEndpointOperator(task_id="t", name="acme/ep"),
+        ("name", "acme/ep"),
+    ),
+    "resume_endpoint/namespace": (
+        lambda tmp: HfResumeInferenceEndpointOperator(task_id="t", name="ep", namespace="-acme"),
+        ("namespace", "-acme"),
+    ),
+    "scale_to_zero_endpoint/name": (
+        lambda tmp: HfScaleToZeroInferenceEndpointOperator(task_id="t", name=None),
+        ("name", "None"),
+    ),
+    "scale_to_zero_endpoint/poll_interval": (
+        lambda tmp: HfScaleToZeroInferenceEndpointOperator(task_id="t", name="ep", poll_interval=0),
+        ("poll_interval", "0"),
+    ),
+    "delete_endpoint/name": (
+        lambda tmp: HfDeleteInferenceEndpointOperator(task_id="t", name=" "),
+        ("name", "' '"),
+    ),
+    "delete_endpoint/namespace": (
+        lambda tmp: HfDeleteInferenceEndpointOperator(task_id="t", name="ep", namespace="acme/team"),
+        ("namespace", "acme/team"),
+    ),
+    "endpoint_sensor/target_status": (
+        lambda tmp: HfInferenceEndpointSensor(task_id="t", name="ep", target_status="ready"),
+        ("target_status", "ready"),
+    ),
+    "endpoint_sensor/name": (
+        lambda tmp: HfInferenceEndpointSensor(task_id="t", name=""),
+        ("name", "''"),
+    ),
+    "choose_provider/strategy": (
+        lambda tmp: HfChooseInferenceProviderOperator(task_id="t", model_id="alice/m", strategy="cheap"),
+        ("strategy", "cheap"),
+    ),
+    "choose_provider/model_id": (
+        lambda tmp: HfChooseInferenceProviderOperator(task_id="t", model_id="alice/m/extra"),
+        ("model_id", "alice/m/extra"),
+    ),
+    "choose_provider/min_context_length": (
+        lambda tmp: HfChooseInferenceProviderOperator(
+            task_id="t", model_id="alice/m", min_context_length="32k"
+        ),
+        ("min_context_length", "32k"),
+    ),
+    "choose_provider/require_tools": (
+        lambda tmp: HfChooseInferenceProviderOperator(task_id="t", model_id="alice/m", require_tools="False"),
+        ("require_tools", "'False'"),
+    ),
+    "provider_sensor/model_id": (
+        lambda tmp: HfInferenceProviderSensor(task_id="t", model_id="a/b/c"),
+        ("model_id", "a/b/c"),
+    ),
+    "provider_sensor/providers": (
+        lambda tmp: HfInferenceProviderSensor(task_id="t", model_id="alice/m", providers=["together", ""]),
+        ("providers", "['together', '']"),
     ),
     "create_webhook/url": (
         lambda tmp: HfCreateWebhookOperator(
@@ -167,6 +369,42 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         lambda tmp: HfGrantAccessOperator(task_id="t", repo_id="alice/m", users=[]),
         ("users", "empty list"),
     ),
+    "s3_to_hub/s3_bucket": (
+        lambda tmp: S3ToHfHubOperator(
+            task_id="t", s3_bucket="s3://warehouse/exports", s3_prefix="exports/", repo_id="alice/m"
+        ),
+        ("s3_bucket", "s3://warehouse/exports"),
+    ),
+    "s3_to_hub/s3_keys": (
+        lambda tmp: S3ToHfHubOperator(task_id="t", s3_bucket="warehouse", s3_keys="a.csv", repo_id="alice/m"),
+        ("s3_keys", "'a.csv'"),
+    ),
+    "s3_to_hub/repo_id": (
+        lambda tmp: S3ToHfHubOperator(task_id="t", s3_bucket="warehouse", s3_prefix="x/", repo_id="alice/m!"),
+        ("repo_id", "alice/m!"),
+    ),
+    "s3_to_hub/path_in_repo": (
+        lambda tmp: S3ToHfHubOperator(
+            task_id="t", s3_bucket="warehouse", s3_prefix="x/", repo_id="alice/m", path_in_repo="../up"
+        ),
+        ("path_in_repo", "../up"),
+    ),
+    "hub_to_s3/s3_bucket": (
+        lambda tmp: HfHubToS3Operator(task_id="t", repo_id="alice/m", s3_bucket="my bucket"),
+        ("s3_bucket", "my bucket"),
+    ),
+    "hub_to_s3/s3_prefix": (
+        lambda tmp: HfHubToS3Operator(task_id="t", repo_id="alice/m", s3_bucket="mirror", s3_prefix=2026),
+        ("s3_prefix", "2026"),
+    ),
+    "hub_to_s3/repo_id": (
+        lambda tmp: HfHubToS3Operator(task_id="t", repo_id="", s3_bucket="mirror"),
+        ("repo_id", "''"),
+    ),
+    "hub_to_s3/allow_patterns": (
+        lambda tmp: HfHubToS3Operator(task_id="t", repo_id="alice/m", s3_bucket="mirror", allow_patterns=[7]),
+        ("allow_patterns", "[7]"),
+    ),
 }
 
 
@@ -177,15 +415,21 @@ def _run(operator: Any) -> Any:
     return operator.execute(context)
 
 
+def _no_s3(operator: HubS3TransferOperator) -> Any:
+    raise AssertionError(f"{operator.task_id}: the S3 hook was built before validation passed")
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_argument_is_named_with_its_value_before_any_request(
-    case: str, hub_connection: Any, tmp_path: Path
+    case: str, hub_connection: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     build, expected = CASES[case]
+    monkeypatch.setattr(HubS3TransferOperator, "s3_hook", property(_no_s3))
     hub_connection.reset_counts()
     with pytest.raises((ValueError, TypeError, AirflowException)) as raised:
         _run(build(tmp_path))
     message = str(raised.value)
     for text in expected:
         assert text in message, f"{case}: {text!r} missing from the error {message!r}"
+    assert SECRET not in message, f"{case}: the error shows a secret value"
     assert hub_connection.request_count() == 0, f"{case}: a request was sent before validation"
