@@ -12,7 +12,6 @@ import asyncio
 import json
 import socket
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,25 +125,6 @@ def test_access_triage_decides_by_policy_and_reports(
 # -- @task.hf_job pipeline --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def _subprocess_hub() -> Iterator[Any]:
-    from airflow_provider_hub.testing import HubEmulator
-
-    with HubEmulator(jobs_mode="subprocess") as hub:
-        yield hub
-
-
-@pytest.fixture
-def subprocess_hub(_subprocess_hub: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    """An emulator that runs each Job's command as a local process, with the connection pointing at it."""
-    from airflow_provider_hub.testing._client import emulated_client
-
-    _subprocess_hub.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT", _subprocess_hub.connection_uri())
-    with emulated_client(_subprocess_hub.url, str(tmp_path / "hf_home")):
-        yield _subprocess_hub
-
-
 def test_hf_job_pipeline_fits_remotely_and_checks_locally(
     subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -167,23 +147,6 @@ def test_hf_job_pipeline_fits_remotely_and_checks_locally(
 
 
 # -- S3 -> Hub mirror -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """moto's S3 in this process; ``aws_default`` is an env-var connection to it."""
-    import boto3
-    from moto import mock_aws
-
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1"}}),
-    }.items():
-        monkeypatch.setenv(name, value)
-    with mock_aws():
-        yield boto3.client("s3", region_name="us-east-1")
 
 
 def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(

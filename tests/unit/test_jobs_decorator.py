@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pendulum
 import pytest
 from airflow.sdk import DAG, task
@@ -14,27 +12,10 @@ from airflow_provider_hub.decorators.hf_job import (
     hf_job_task,
     job_script,
 )
-from airflow_provider_hub.testing import HubEmulator
-from airflow_provider_hub.testing._client import emulated_client
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 Reading = dict[str, float]
-
-
-@pytest.fixture(scope="module")
-def _subprocess_hub() -> Iterator[HubEmulator]:
-    with HubEmulator(jobs_mode="subprocess") as hub:
-        yield hub
-
-
-@pytest.fixture
-def subprocess_hub(_subprocess_hub, monkeypatch, tmp_path) -> Iterator[HubEmulator]:
-    """A Hub emulator running Jobs as real processes, with the connection and client env pointing at it."""
-    _subprocess_hub.reset()
-    monkeypatch.setenv("AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT", _subprocess_hub.connection_uri())
-    with emulated_client(_subprocess_hub.url, str(tmp_path / "hf_home")):
-        yield _subprocess_hub
 
 
 def test_task_hf_job_resolves_through_the_provider_registration():
