@@ -24,6 +24,7 @@ from airflow_provider_hub.exceptions import (
     HfHubTerminalStateError,
 )
 from airflow_provider_hub.links import HfInferenceEndpointLink
+from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
 
 if TYPE_CHECKING:
@@ -81,23 +82,6 @@ def _check_replicas(min_replica: Any, max_replica: Any) -> tuple[int | None, int
     if low is not None and high is not None and high < low:
         raise ValueError(f"max_replica must be >= min_replica; got max_replica={high!r}, min_replica={low!r}")
     return low, high
-
-
-def _check_secrets(task_id: str, secrets: Any) -> None:
-    if secrets is not None and not (
-        isinstance(secrets, Mapping)
-        and all(isinstance(k, str) and isinstance(v, str) for k, v in secrets.items())
-    ):
-        raise ValueError(f"{task_id}: secrets must be a dict of str to str (values not shown)")
-
-
-def _check_and_mask_secrets(task_id: str, secrets: Any) -> None:
-    """Validate the rendered ``secrets`` and keep their values out of the task log."""
-    from airflow.sdk.log import mask_secret
-
-    _check_secrets(task_id, secrets)
-    for value in (secrets or {}).values():
-        mask_secret(value)
 
 
 def _updatable_settings(operator: BaseOperator) -> dict[str, Any]:
@@ -322,7 +306,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
             raise ValueError(
                 f"{self.task_id}: if_exists must be one of {', '.join(IF_EXISTS_POLICIES)}; got {if_exists!r}"
             )
-        _check_secrets(self.task_id, secrets)
+        check_secrets(secrets, owner=self.task_id)
         self.repository = repository
         self.revision = revision
         self.task = task
@@ -356,7 +340,8 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         ):
             raise ValueError(f"repository must be a model repo id like 'owner/name'; got {self.repository!r}")
         min_replica, max_replica = _check_replicas(self.min_replica, self.max_replica)
-        _check_and_mask_secrets(self.task_id, self.secrets)
+        check_secrets(self.secrets, owner=self.task_id)
+        mask_secrets(self.secrets)
         optional = {
             "min_replica": min_replica,
             "max_replica": max_replica,
@@ -494,7 +479,7 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, wait=wait_for_running, **kwargs)
-        _check_secrets(self.task_id, secrets)
+        check_secrets(secrets, owner=self.task_id)
         self.repository = repository
         self.revision = revision
         self.task = task
@@ -513,7 +498,8 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         _check_name(self.task_id, self.name)
-        _check_and_mask_secrets(self.task_id, self.secrets)
+        check_secrets(self.secrets, owner=self.task_id)
+        mask_secrets(self.secrets)
         changes = _updatable_settings(self)
         if all(value is None for value in changes.values()):
             raise ValueError(f"{self.task_id}: nothing to update: pass at least one of {', '.join(changes)}")

@@ -15,10 +15,11 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator, conf
-from airflow.sdk.log import mask_secret, redact
+from airflow.sdk.log import redact
 
 from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.links import HfJobLink
+from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
 from airflow_provider_hub.triggers.jobs import TERMINAL_JOB_STAGES, HfJobTrigger
 
 if TYPE_CHECKING:
@@ -277,11 +278,7 @@ class HfRunJobOperator(BaseOperator):
             raise ValueError(f"{self.task_id}: give a command (with image) or a script")
         if command is not None and image is None:
             raise ValueError(f"{self.task_id}: image is required with command; got image=None")
-        if secrets is not None and not (
-            isinstance(secrets, Mapping)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in secrets.items())
-        ):
-            raise ValueError(f"{self.task_id}: secrets must be a dict of str to str (values not shown)")
+        check_secrets(secrets, owner=self.task_id)
         if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
             raise ValueError(
                 f"{self.task_id}: poll_interval must be a positive number of seconds; got {poll_interval!r}"
@@ -337,11 +334,7 @@ class HfRunJobOperator(BaseOperator):
                 and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
             ):
                 raise ValueError(f"{name} must be a dict of str to str; got {value!r}")
-        if self.secrets is not None and not (
-            isinstance(self.secrets, Mapping)
-            and all(isinstance(k, str) and isinstance(v, str) for k, v in self.secrets.items())
-        ):
-            raise ValueError("secrets must be a dict of str to str (values not shown)")
+        check_secrets(self.secrets)
         if self.labels and any(key.startswith("airflow-") for key in self.labels):
             raise ValueError(
                 f"labels starting with 'airflow-' are reserved for the task identity; got {sorted(self.labels)}"
@@ -421,8 +414,7 @@ class HfRunJobOperator(BaseOperator):
 
     def execute(self, context: Context) -> Any:
         self._check_rendered()
-        for value in (self.secrets or {}).values():
-            mask_secret(value)
+        mask_secrets(self.secrets)
         ti = context["ti"]
         identity = task_instance_labels(ti)
         namespace = self.hook.job_namespace(self.namespace)
@@ -514,6 +506,8 @@ class HfRunJobOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after :class:`HfJobTrigger`: write the Job's log to the task log, then conclude."""
+        # A resumed task is a new process: the Job's log may print secrets that only execute() had masked.
+        mask_secrets(self.secrets)
         self.job_id, self.job_namespace = event["job_id"], event["namespace"]
         follower = self._follower(already_emitted=int(event.get("log_lines_emitted") or 0))
         status = event["status"]
@@ -555,7 +549,8 @@ class HfRunJobOperator(BaseOperator):
         if summary["stage"] != "COMPLETED":
             raise HfHubError(self._failure_message(summary, tail))
         self.log.info("Job %s COMPLETED", summary["job_id"])
-        return summary
+        # The Job's status message may quote a secret; XCom is shown outside the masked log.
+        return {**summary, "message": redact(summary["message"])} if summary.get("message") else summary
 
     def on_kill(self) -> None:
         if self.cancel_on_kill:

@@ -193,6 +193,27 @@ def test_deferrable_resume_writes_each_log_line_once(hub_connection, task_log_li
     assert task_log_lines == ["b", "c", "d"]
 
 
+def test_a_resumed_task_masks_the_secrets_its_job_prints(hub_connection, task_log_lines):
+    from airflow.sdk._shared.secrets_masker.secrets_masker import _secrets_masker
+    from airflow.sdk.log import redact
+
+    secret = "hf_resumed_secret_5521"
+    hub_connection.set_job_plan(
+        durations=(0.0, 0.1), logs=(f"using key {secret}",), message=f"finished with key {secret}"
+    )
+    op = HfRunJobOperator(
+        task_id="run", image="i", command=["x"], secrets={"K": secret}, wait_for_completion=False
+    )
+    started = op.execute({"ti": _TaskInstance()})
+    time.sleep(0.3)
+    # A task resumes from deferral in a new process: nothing is registered with its masker yet.
+    _secrets_masker().reset_masker()
+    event = {"status": "success", "job_id": started["job_id"], "namespace": "alice", "stage": "COMPLETED"}
+    result = op.execute_complete({"ti": _TaskInstance()}, event)
+    assert redact(task_log_lines) == ["using key ***"]
+    assert result["message"] == "finished with key ***"
+
+
 def test_deferrable_failure_and_timeout_events(hub_connection):
     hub_connection.set_job_plan(durations=(0.1, 30.0))
     op = HfRunJobOperator(task_id="run", image="python:3.12", command=["x"], wait_for_completion=False)
