@@ -139,13 +139,6 @@ def check_commit_message(message: Any, field_name: str = "commit_message") -> No
         raise ValueError(f"{field_name} must not be empty; got {message!r}")
 
 
-def check_bool(value: Any, field_name: str) -> bool:
-    """``value`` if it is ``True`` or ``False``: ``"false"`` (a rendered template, say) would be truthy."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{field_name} must be true or false; got {value!r}")
-    return value
-
-
 def repo_web_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:
     """The repo page: ``{endpoint}/{repo_id}`` for models, ``{endpoint}/datasets/{repo_id}`` otherwise."""
     prefix = "" if repo_type == "model" else f"{REPO_TYPE_PLURALS[repo_type]}/"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub.hooks._repo import check_bool, check_repo_id, check_repo_type
+from airflow_provider_hub._checks import check_bool, check_names, check_positive_int
+from airflow_provider_hub.hooks._repo import check_repo_id, check_repo_type
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
 
@@ -77,26 +78,6 @@ class _Report:
     skipped: list[str] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
     rules: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-
-def _as_list(value: Any, field_name: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, Iterable) or not all(isinstance(v, str) and v for v in value):
-        raise ValueError(f"{field_name} must be a list of non-empty strings; got {value!r}")
-    return list(value)
-
-
-def _positive_int(value: Any, field_name: str, *, optional: bool) -> int | None:
-    if value is None and optional:
-        return None
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{field_name} must be a whole number >= 1; got {value!r}")
-    return value
 
 
 class HfAcceptAccessRequestsOperator(BaseOperator):
@@ -202,13 +183,15 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
     def _check(self) -> None:
         check_repo_type(self.repo_type)
         check_repo_id(self.repo_id, require_namespace=True)
-        self._users = _as_list(self.allow_users, "allow_users")
-        self._orgs = set(_as_list(self.allow_orgs, "allow_orgs"))
+        self._users = check_names(self.allow_users, "allow_users")
+        self._orgs = set(check_names(self.allow_orgs, "allow_orgs"))
         self._domains = [
-            d.lower().lstrip("@") for d in _as_list(self.allow_email_domains, "allow_email_domains")
+            d.lower().lstrip("@") for d in check_names(self.allow_email_domains, "allow_email_domains")
         ]
-        self._limit = _positive_int(self.max_requests, "max_requests", optional=True)
-        self._concurrency: int = _positive_int(self.max_concurrency, "max_concurrency", optional=False) or 1
+        self._limit = check_positive_int(self.max_requests, "max_requests", optional=True)
+        self._concurrency: int = (
+            check_positive_int(self.max_concurrency, "max_concurrency", optional=False) or 1
+        )
         if self.rejection_reason is not None and (
             not isinstance(self.rejection_reason, str) or len(self.rejection_reason) > MAX_REJECTION_REASON
         ):
@@ -444,7 +427,7 @@ class HfGrantAccessOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         check_repo_type(self.repo_type)
         check_repo_id(self.repo_id, require_namespace=True)
-        users = _as_list(self.users, "users")
+        users = check_names(self.users, "users")
         if not users:
             raise ValueError("users must name at least one user; got an empty list")
         result: dict[str, list[str]] = {"granted": [], "already_had_access": []}

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_hub._checks import check_bool, check_patterns
 from airflow_provider_hub.exceptions import HfHubConflictError
 from airflow_provider_hub.hooks._repo import (
     ON_HEAD_MOVED_POLICIES,
     ProgressLog,
-    check_bool,
     check_commit_message,
     check_parent_commit,
     check_path_in_repo,
@@ -263,9 +263,9 @@ class HfUploadFolderOperator(_HfRepoOperator):
                 f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}"
             )
         check_commit_message(self.commit_message)
-        ignore = _as_list(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
-        allow = _as_list(self.allow_patterns, "allow_patterns") or None
-        _as_list(self.delete_patterns, "delete_patterns")
+        ignore = check_patterns(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
+        allow = check_patterns(self.allow_patterns, "allow_patterns") or None
+        check_patterns(self.delete_patterns, "delete_patterns")
         candidates = {
             path.relative_to(folder).as_posix(): path.resolve()
             for path in sorted(folder.rglob("*"))
@@ -311,7 +311,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
         if self.create_repo:
             self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
         deletions: list[CommitOperationDelete] = []
-        delete_patterns = _as_list(self.delete_patterns, "delete_patterns")
+        delete_patterns = check_patterns(self.delete_patterns, "delete_patterns")
         if delete_patterns:
             added = {op.path_in_repo for op in additions}
             remote = self.hook.list_repo_files(
@@ -645,13 +645,3 @@ class HfCreateTagOperator(_HfRepoOperator):
             "commit_oid": target,
             "created": created,
         }
-
-
-def _as_list(value: Any, field_name: str) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
-        return list(value)
-    raise ValueError(f"{field_name} must be a glob or a list of globs; got {value!r}")

@@ -7,10 +7,10 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hub._checks import check_patterns
 from airflow_provider_hub.hooks._repo import ProgressLog, check_repo_id, check_repo_type, check_revision
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
-from airflow_provider_hub.operators.repo import _as_list
 from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
 
 if TYPE_CHECKING:
@@ -97,8 +97,8 @@ class HfHubToS3Operator(HubS3TransferOperator):
 
         self.check_s3_location()
         check_revision(self.revision)
-        allow_patterns = _as_list(self.allow_patterns, "allow_patterns") or None
-        ignore_patterns = _as_list(self.ignore_patterns, "ignore_patterns") or None
+        allow_patterns = check_patterns(self.allow_patterns, "allow_patterns") or None
+        ignore_patterns = check_patterns(self.ignore_patterns, "ignore_patterns") or None
         repo_type = check_repo_type(self.repo_type)
         repo_id = check_repo_id(self.hook.qualify_repo_id(check_repo_id(self.repo_id)))
         commit = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)

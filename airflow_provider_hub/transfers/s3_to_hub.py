@@ -7,9 +7,9 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hub._checks import check_bool
 from airflow_provider_hub.hooks._repo import (
     ProgressLog,
-    check_bool,
     check_commit_message,
     check_path_in_repo,
     check_repo_id,
