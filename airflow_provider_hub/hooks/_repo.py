@@ -23,6 +23,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -287,7 +288,7 @@ class _Expectation:
     path: str
     kind: str  # "file" (content given by sha256 / git oid) | "absent" | "present" (any file)
     size: int | None = None
-    sha256: str | None = None
+    sha256: Callable[[], str | None] | None = None
     git_oid: Callable[[], str | None] | None = None
 
     def holds(self, entry: RepoFile | RepoFolder | None) -> bool:
@@ -300,7 +301,7 @@ class _Expectation:
         if not isinstance(entry, RepoFile) or (self.size is not None and entry.size != self.size):
             return False
         if entry.lfs is not None:
-            return self.sha256 is not None and entry.lfs.sha256 == self.sha256
+            return self.sha256 is not None and entry.lfs.sha256 == self.sha256()
         return self.git_oid is not None and self.git_oid() == entry.blob_id
 
 
@@ -522,6 +523,15 @@ class RepoHookMixin:
         at_head = self.get_paths_info(
             repo_id, [e.path for e in expectations], repo_type=repo_type, revision=head
         )
+        # Only an addition whose path holds an LFS file at the head needs its sha256 to be compared.
+        _hash_in_parallel(
+            [
+                op
+                for op in operations
+                if isinstance(op, CommitOperationAdd)
+                and getattr(at_head.get(op.path_in_repo), "lfs", None) is not None
+            ]
+        )
         remaining: list[CommitOperation] = []
         remaining_expectations: list[_Expectation] = []
         unchanged = 0
@@ -675,7 +685,7 @@ class RepoHookMixin:
                         op.path_in_repo,
                         "file",
                         size=op.upload_info.size,
-                        sha256=op.upload_info.sha256.hex(),
+                        sha256=_lazy_sha256(op),
                         git_oid=_lazy_git_oid(op),
                     )
                 )
@@ -702,7 +712,7 @@ class RepoHookMixin:
                         op.path_in_repo,
                         "file",
                         size=source.size,
-                        sha256=source.lfs.sha256 if source.lfs else None,
+                        sha256=_constant(source.lfs.sha256) if source.lfs else None,
                         git_oid=_constant(source.blob_id) if not source.lfs else None,
                     )
                 )
@@ -822,6 +832,29 @@ def _deleted_by(path: str, operations: Sequence[CommitOperation]) -> bool:
             if path == target or (op.is_folder and path.startswith(target + "/")):
                 return True
     return False
+
+
+#: Threads hashing additions at once: as many as ``huggingface_hub`` uses for the same job (``num_threads``).
+HASHING_THREADS = 5
+
+
+def _hash_in_parallel(additions: Sequence[CommitOperationAdd]) -> None:
+    """Compute the sha256 of every addition that has none yet, several files at a time.
+
+    Comparing with the head needs them before ``huggingface_hub`` would hash them (lazily, in parallel,
+    while uploading); one after another, large files would leave cores idle (hashlib releases the GIL).
+    """
+    unhashed = [op for op in additions if not getattr(op.upload_info, "is_hashed", True)]
+    if len(unhashed) < 2:
+        return
+    with ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="hf-sha256") as pool:
+        for _ in pool.map(lambda op: op.upload_info.sha256, unhashed):
+            pass
+
+
+def _lazy_sha256(op: CommitOperationAdd) -> Callable[[], str | None]:
+    """The sha256 of an addition's content, computed (once, by ``huggingface_hub``) only when compared."""
+    return lambda: op.upload_info.sha256.hex()
 
 
 def _lazy_git_oid(op: CommitOperationAdd) -> Callable[[], str | None]:

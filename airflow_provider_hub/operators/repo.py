@@ -291,8 +291,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
         prefix, files = self._local_files()
         repo_id, repo_type = self._checked_repo()
 
-        hashing = ProgressLog(
-            "Hashing",
+        listing = ProgressLog(
+            "Reading",
             len(files),
             sum(p.stat().st_size for p in files.values()),
             self.progress_interval,
@@ -305,8 +305,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
                     path_in_repo=f"{prefix}/{rel}" if prefix else rel, path_or_fileobj=str(path)
                 )
             )
-            hashing.advance(1, additions[-1].upload_info.size)
-        hashing.finish()
+            listing.advance(1, additions[-1].upload_info.size)
+        listing.finish()
 
         if self.create_repo:
             self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
