@@ -15,7 +15,7 @@ The emulator's store and the floor's sink live on ``/dev/shm`` when it exists, s
 runs does not slow later ones. Each side first uploads a tiny warm-up folder to its emulator, so one-time
 costs (module imports, the Airflow connection lookup, HTTP connection pools) are not counted for either.
 
-Each side runs ``--repeat`` times (default 6, an even count so each side goes first equally often; the order
+Each side runs ``--repeat`` times (default 10, an even count so each side goes first equally often; the order
 alternates). A shared machine makes single runs noisy in both directions, so each side's min (its best
 case) and median are both reported, and both ratios; the targets are judged on the medians.
 
@@ -193,7 +193,7 @@ def main() -> None:
     )
     parser.add_argument("--size-gib", type=float, default=2.0, help="folder size (default 2 GiB)")
     parser.add_argument(
-        "--repeat", type=int, default=6, help="runs of each side (default 6); min and median are reported"
+        "--repeat", type=int, default=10, help="runs of each side (default 10); min and median are reported"
     )
     args = parser.parse_args()
 
