@@ -17,14 +17,16 @@ def check_bool(value: Any, field_name: str) -> bool:
     return value
 
 
-def check_positive_int(value: Any, field_name: str, *, optional: bool) -> int | None:
-    """``value`` as a whole number >= 1 (a rendered digit string counts); ``None`` passes when ``optional``."""
+def check_whole_number(
+    value: Any, field_name: str, *, minimum: int = 1, optional: bool = False
+) -> int | None:
+    """``value`` as a whole number >= ``minimum`` (a rendered digit string counts); ``None`` passes when ``optional``."""
     if value is None and optional:
         return None
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{field_name} must be a whole number >= 1; got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{field_name} must be a whole number >= {minimum}; got {value!r}")
     return value
 
 

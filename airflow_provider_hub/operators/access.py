@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub._checks import check_bool, check_names, check_positive_int
+from airflow_provider_hub._checks import check_bool, check_names, check_whole_number
 from airflow_provider_hub.hooks._repo import check_repo_id, check_repo_type
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
@@ -188,9 +188,9 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         self._domains = [
             d.lower().lstrip("@") for d in check_names(self.allow_email_domains, "allow_email_domains")
         ]
-        self._limit = check_positive_int(self.max_requests, "max_requests", optional=True)
+        self._limit = check_whole_number(self.max_requests, "max_requests", optional=True)
         self._concurrency: int = (
-            check_positive_int(self.max_concurrency, "max_concurrency", optional=False) or 1
+            check_whole_number(self.max_concurrency, "max_concurrency", optional=False) or 1
         )
         if self.rejection_reason is not None and (
             not isinstance(self.rejection_reason, str) or len(self.rejection_reason) > MAX_REJECTION_REASON

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_hub._checks import check_whole_number
 from airflow_provider_hub.exceptions import (
     HfHubConflictError,
     HfHubError,
@@ -61,7 +62,7 @@ def endpoint_failure(summary: Mapping[str, Any]) -> HfHubTerminalStateError:
     )
 
 
-def _check_name(task_id: str, name: Any) -> None:
+def check_endpoint_name(task_id: str, name: Any) -> None:
     # The name becomes a URL path segment: a '/' or a space would address another resource or fail obscurely.
     if not isinstance(name, str) or not name.strip() or "/" in name or any(c.isspace() for c in name):
         raise ValueError(
@@ -71,14 +72,8 @@ def _check_name(task_id: str, name: Any) -> None:
 
 def _check_replicas(min_replica: Any, max_replica: Any) -> tuple[int | None, int | None]:
     """The rendered replica bounds as ints (a template renders a number as a string); ``None`` stays unset."""
-    bounds: list[int | None] = []
-    for field_name, value, least in (("min_replica", min_replica, 0), ("max_replica", max_replica, 1)):
-        if isinstance(value, str) and value.strip().isdecimal():
-            value = int(value)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
-            raise ValueError(f"{field_name} must be a whole number >= {least}; got {value!r}")
-        bounds.append(value)
-    low, high = bounds
+    low = check_whole_number(min_replica, "min_replica", minimum=0, optional=True)
+    high = check_whole_number(max_replica, "max_replica", minimum=1, optional=True)
     if low is not None and high is not None and high < low:
         raise ValueError(f"max_replica must be >= min_replica; got max_replica={high!r}, min_replica={low!r}")
     return low, high
@@ -328,7 +323,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         self.wait_for_running = wait_for_running
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         if self.if_exists not in IF_EXISTS_POLICIES:
             raise ValueError(
                 f"if_exists must be one of {', '.join(IF_EXISTS_POLICIES)}; got {self.if_exists!r}"
@@ -497,7 +492,7 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
         self.wait_for_running = wait_for_running
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         check_secrets(self.secrets, owner=self.task_id)
         mask_secrets(self.secrets)
         changes = _updatable_settings(self)
@@ -533,7 +528,7 @@ class HfPauseInferenceEndpointOperator(_EndpointOperator):
         super().__init__(name=name, wait=wait_for_completion, **kwargs)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         summary = self.hook.pause_inference_endpoint(self.name, self.namespace)
         self.log.info("Paused Inference Endpoint %s/%s", summary["namespace"], self.name)
         return self.finish(context, summary, wait=self.wait)
@@ -561,7 +556,7 @@ class HfResumeInferenceEndpointOperator(_EndpointOperator):
         super().__init__(name=name, wait=wait_for_running, **kwargs)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         summary = self.hook.resume_inference_endpoint(self.name, self.namespace)
         self.log.info(
             "Resumed Inference Endpoint %s/%s (%s)", summary["namespace"], self.name, summary["status"]
@@ -591,7 +586,7 @@ class HfScaleToZeroInferenceEndpointOperator(_EndpointOperator):
         super().__init__(name=name, wait=wait_for_completion, **kwargs)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         summary = self.hook.scale_to_zero_inference_endpoint(self.name, self.namespace)
         self.log.info("Scaled Inference Endpoint %s/%s to zero", summary["namespace"], self.name)
         return self.finish(context, summary, wait=self.wait)
@@ -618,7 +613,7 @@ class HfDeleteInferenceEndpointOperator(_EndpointOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Context) -> dict[str, Any]:
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
         namespace = self.hook.endpoint_namespace(self.namespace)
         try:
             self.hook.delete_inference_endpoint(self.name, namespace)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub._checks import check_bool, check_positive_int
+from airflow_provider_hub._checks import check_bool, check_whole_number
 from airflow_provider_hub.exceptions import HfHubError
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ class HfChooseInferenceProviderOperator(BaseOperator):
             raise ValueError(f"model_id must look like 'owner/name'; got {self.model_id!r}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {self.strategy!r}")
-        min_context_length = check_positive_int(
+        min_context_length = check_whole_number(
             None if self.min_context_length == "" else self.min_context_length,
             "min_context_length",
             optional=True,

@@ -13,7 +13,11 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from airflow_provider_hub.hooks._endpoints import ENDPOINT_STATUSES, SLEEPING_ENDPOINT_STATUSES
 from airflow_provider_hub.links import HfInferenceEndpointLink
-from airflow_provider_hub.operators.endpoints import _check_name, endpoint_failure, summary_after_event
+from airflow_provider_hub.operators.endpoints import (
+    check_endpoint_name,
+    endpoint_failure,
+    summary_after_event,
+)
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
 
 if TYPE_CHECKING:
@@ -83,7 +87,7 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
             raise ValueError(
                 f"target_status must be one of {', '.join(ENDPOINT_STATUSES)}; got {self.target_status!r}"
             )
-        _check_name(self.task_id, self.name)
+        check_endpoint_name(self.task_id, self.name)
 
     def poke(self, context: Context) -> PokeReturnValue:
         self._validate()
