@@ -10,7 +10,7 @@ returns the Endpoint's summary ``{"name", "namespace", "status", "url", "message
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from airflow_provider_hub.hooks.hub import HfHubHook
 
@@ -92,7 +92,7 @@ class _EndpointOperator(BaseOperator):
     """Shared arguments and the wait logic of the lifecycle operators."""
 
     template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
-    operator_extra_links = (HfInferenceEndpointLink(),)
+    operator_extra_links: Collection[BaseOperatorLink] = (HfInferenceEndpointLink(),)
     ui_color = "#FFD21E"
     #: Statuses :meth:`wait_for_status` waits for after this operator's action.
     target_statuses: tuple[str, ...] = ("running",)
@@ -607,6 +607,8 @@ class HfDeleteInferenceEndpointOperator(_EndpointOperator):
     :param missing_ok: succeed when the Endpoint does not exist.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
+
+    operator_extra_links = ()  # a deleted Endpoint has no page
 
     def __init__(self, *, name: str, missing_ok: bool = False, **kwargs: Any) -> None:
         super().__init__(name=name, wait=False, **kwargs)

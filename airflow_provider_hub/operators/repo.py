@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
 
     from airflow_provider_hub.hooks._repo import CommitOutcome
@@ -72,10 +72,13 @@ def publish_commit_outcome(
 
 
 class _HfRepoOperator(BaseOperator):
-    """Shared plumbing: the lazily built hook, repo id/type validation, links and outlet events."""
+    """Shared plumbing: the lazily built hook, repo id/type validation, links and outlet events.
+
+    Every subclass but :class:`HfCreateRepoOperator` commits (or tags a commit) and sets both links.
+    """
 
     ui_color = UI_COLOR
-    operator_extra_links = (HfRepoLink(), HfCommitLink())
+    operator_extra_links: Collection[BaseOperatorLink] = (HfRepoLink(), HfCommitLink())
 
     def __init__(
         self,
@@ -118,6 +121,7 @@ class HfCreateRepoOperator(_HfRepoOperator):
     """
 
     template_fields: Sequence[str] = ("repo_id", "repo_type", "private", "hf_conn_id")
+    operator_extra_links = (HfRepoLink(),)  # it makes no commit
 
     def __init__(
         self,
