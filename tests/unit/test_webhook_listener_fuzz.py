@@ -9,7 +9,7 @@ import threading
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_hub.triggers.webhooks import subscribe, unsubscribe
+from airflow_provider_hub.utils.webhook_listener import subscribe, unsubscribe
 from tests.unit.test_webhook_trigger import _payload, free_port
 
 SECRET = "fuzz-secret"

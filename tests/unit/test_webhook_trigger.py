@@ -13,8 +13,8 @@ import httpx
 import pytest
 from huggingface_hub import HfApi
 
-from airflow_provider_hub.triggers import webhooks as webhooks_module
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
+from airflow_provider_hub.utils import webhook_listener as listener_module
 
 SECRET = "webhook-secret-value"
 
@@ -103,6 +103,10 @@ async def start(trigger: HfWebhookTrigger, store: StateStore) -> Running:
     running = Running(trigger, store)
     await running.expect_nothing(0.05)  # lets run() bind and reconcile
     await wait_listening(trigger.port)
+    if trigger.repo_ids:  # the first reconciliation has recorded the heads it found
+        deadline = time.time() + 10
+        while not any(k.startswith("head::") for k in store.values) and time.time() < deadline:
+            await asyncio.sleep(0.02)
     return running
 
 
@@ -118,7 +122,7 @@ def test_serialize_round_trip():
     ("kwargs", "message"),
     [
         ({"port": 0}, "port"),
-        ({"port": 8000, "path": "hook"}, "path"),
+        ({"port": 8000, "path": "a/b"}, "path"),
         ({"port": 8000, "repo_ids": ["not-a-repo"]}, "not-a-repo"),
         ({"port": 8000, "events": []}, "events"),
     ],
@@ -229,18 +233,18 @@ async def test_http_errors_and_the_listener_keeps_serving(secret_conn):
             assert (
                 await client.post("/hf-webhook", json=_payload(), headers={"X-Webhook-Secret": "no"})
             ).status_code == 401
-            too_big = b"x" * (webhooks_module.MAX_BODY_BYTES + 1)
+            too_big = b"x" * (listener_module.MAX_BODY_BYTES + 1)
             assert (await client.post("/hf-webhook", content=too_big, headers=ok)).status_code == 413
             assert (await client.post("/hf-webhook", content=b"{not json", headers=ok)).status_code == 400
             assert (await client.post("/hf-webhook", json={"event": "x"}, headers=ok)).status_code == 400
             assert (await client.post("/other", json=_payload(), headers=ok)).status_code == 404
             assert (await client.get("/hf-webhook")).status_code == 405
-            huge_headers = {**ok, "X-Padding": "y" * webhooks_module.MAX_HEADER_BYTES}
+            huge_headers = {**ok, "X-Padding": "y" * listener_module.MAX_HEADER_BYTES}
             assert (
                 await client.post("/hf-webhook", json=_payload(), headers=huge_headers)
             ).status_code == 431
             await running.expect_nothing(0.1)
-            large_but_allowed = {**_payload(), "padding": "x" * (webhooks_module.MAX_BODY_BYTES // 2)}
+            large_but_allowed = {**_payload(), "padding": "x" * (listener_module.MAX_BODY_BYTES // 2)}
             response = await client.post("/hf-webhook", json=large_but_allowed, headers=ok)
             assert response.status_code == 200
         event = await running.next_event()

@@ -1,0 +1,174 @@
+"""The webhook inbox: Hub deliveries recorded in Airflow's metadata database, read back by the triggers.
+
+The api-server's receiver (:mod:`airflow_provider_hub.plugins.webhook_receiver`) records each accepted
+delivery as one row of ``hf_webhook_delivery`` before it answers 200, so a delivery survives whatever
+happens to the api-server or triggerer afterwards. Rows are ordered by ``id``: a trigger keeps the last id it
+has handled as its cursor and asks for what came after. A redelivery (the same body to the same path,
+as the Hub sends when it did not see our answer) is recorded once.
+
+Which secrets a path accepts comes from the triggers that read it: the asset watchers'
+``HfWebhookTrigger`` rows in Airflow's ``trigger`` table name the path and the connection holding the
+secret, so nothing else needs configuring. This module runs in the api-server only (Airflow forbids
+database access from triggers); it is synchronous, called from the receiver's worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+TRIGGER_CLASSPATH = "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger"
+#: Rows older than this are deleted (the Hub's own redelivery window is minutes; a trigger down for longer
+#: catches up through reconciliation with the Hub).
+RETENTION_SECONDS = 7 * 24 * 3600
+#: How long the path -> secret connections map and the connections' secrets are reused.
+LOOKUP_TTL_SECONDS = 5.0
+#: Most rows one read returns.
+READ_LIMIT = 500
+
+_metadata = sa.MetaData()
+deliveries = sa.Table(
+    "hf_webhook_delivery",
+    _metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("path", sa.String(100), nullable=False),
+    sa.Column("digest", sa.String(64), nullable=False),
+    sa.Column("received_at", sa.Float, nullable=False),
+    sa.Column("secret_conn_ids", sa.Text, nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.UniqueConstraint("path", "digest", name="hf_webhook_delivery_path_digest_uq"),
+    sa.Index("hf_webhook_delivery_path_id_idx", "path", "id"),
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One recorded delivery: its position in the inbox and the trigger's event payload."""
+
+    id: int
+    event: dict[str, Any]
+
+
+class WebhookInbox:
+    """The deliveries table on one database engine (the api-server's ``airflow.settings.engine``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._ready = False
+        self._lock = threading.Lock()
+        self._pruned_at = 0.0
+        self._secret_conn_ids: tuple[float, dict[str, frozenset[str]]] = (0.0, {})
+        self._secrets: dict[str, tuple[float, str | None]] = {}
+
+    def _ensure_table(self) -> None:
+        # A provider's table outside Airflow's migrations: created on first use, in any api-server replica.
+        if not self._ready:
+            with self._lock:
+                if not self._ready:
+                    deliveries.create(self.engine, checkfirst=True)
+                    self._ready = True
+
+    def record(self, path: str, body: bytes, event: dict[str, Any], secret_conn_ids: list[str]) -> int:
+        """Record a delivery durably and return its id (the first one's, for a redelivery)."""
+        self._ensure_table()
+        digest = hashlib.sha256(body).hexdigest()
+        now = time.time()
+        row = {
+            "path": path,
+            "digest": digest,
+            "received_at": now,
+            "secret_conn_ids": json.dumps(sorted(secret_conn_ids)),
+            "event": json.dumps({**event, "received_at": now}),
+        }
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(deliveries.insert().values(**row))
+                delivery_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        except sa.exc.IntegrityError:
+            with self.engine.begin() as conn:
+                delivery_id = conn.execute(
+                    sa.select(deliveries.c.id).where(deliveries.c.path == path, deliveries.c.digest == digest)
+                ).scalar_one()
+        if now - self._pruned_at > 3600:
+            self._pruned_at = now
+            with self.engine.begin() as conn:
+                conn.execute(deliveries.delete().where(deliveries.c.received_at < now - RETENTION_SECONDS))
+        return delivery_id
+
+    def read(self, path: str, secret_conn_id: str, after: int) -> tuple[list[Delivery], int]:
+        """The deliveries after ``after`` accepted with ``secret_conn_id``'s secret, and the new cursor."""
+        self._ensure_table()
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(deliveries.c.id, deliveries.c.secret_conn_ids, deliveries.c.event)
+                .where(deliveries.c.path == path, deliveries.c.id > after)
+                .order_by(deliveries.c.id)
+                .limit(READ_LIMIT)
+            ).all()
+        found = [
+            Delivery(row.id, json.loads(row.event))
+            for row in rows
+            if secret_conn_id in json.loads(row.secret_conn_ids)
+        ]
+        return found, (rows[-1].id if rows else after)
+
+    def last_id(self, path: str) -> int:
+        """The id of the newest delivery recorded for ``path`` (0 when none): where a new reader starts."""
+        self._ensure_table()
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(sa.func.max(deliveries.c.id)).where(deliveries.c.path == path)
+            ).scalar()
+        return int(value or 0)
+
+    def secret_conn_ids(self, path: str) -> frozenset[str]:
+        """The connections whose password is a secret ``path`` accepts: those its watchers name."""
+        fetched_at, by_path = self._secret_conn_ids
+        if time.monotonic() - fetched_at > LOOKUP_TTL_SECONDS:
+            by_path = _watched_paths()
+            self._secret_conn_ids = (time.monotonic(), by_path)
+        return by_path.get(path, frozenset())
+
+    def secret(self, conn_id: str) -> str | None:
+        """The password of ``conn_id`` (``None`` when the connection is missing or has none)."""
+        fetched_at, value = self._secrets.get(conn_id, (0.0, None))
+        if time.monotonic() - fetched_at > LOOKUP_TTL_SECONDS:
+            value = _connection_password(conn_id)
+            self._secrets[conn_id] = (time.monotonic(), value)
+        return value
+
+
+def _watched_paths() -> dict[str, frozenset[str]]:
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+
+    from airflow_provider_hub.utils.webhook_payloads import check_path
+
+    by_path: dict[str, set[str]] = {}
+    with create_session() as session:
+        for trigger in session.scalars(sa.select(Trigger).where(Trigger.classpath == TRIGGER_CLASSPATH)):
+            kwargs = trigger.kwargs
+            if kwargs.get("port") is None and kwargs.get("secret_conn_id"):
+                by_path.setdefault(check_path(kwargs.get("path", "hf-webhook")), set()).add(
+                    kwargs["secret_conn_id"]
+                )
+    return {path: frozenset(conn_ids) for path, conn_ids in by_path.items()}
+
+
+def _connection_password(conn_id: str) -> str | None:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        return Connection.get_connection_from_secrets(conn_id).password or None
+    except AirflowNotFoundException:
+        return None

@@ -1,0 +1,138 @@
+"""Hub webhook deliveries received by Airflow's api-server, so every replica behind the ingress takes them.
+
+The plugin mounts a small FastAPI app under ``/hf-webhooks`` of each api-server. The Hub posts to
+``{airflow base URL}/hf-webhooks/{path}``; the answer is
+
+- 200 once the delivery is recorded in the metadata database (:class:`~.webhook_inbox.WebhookInbox`),
+- 401 when ``X-Webhook-Secret`` is missing or is not the password of a connection a watcher of ``path``
+  names (compared in constant time),
+- 404 when no ``HfWebhookTrigger`` watches ``path``, 413 over :data:`MAX_BODY_BYTES`, 400 for what is not a
+  Hub payload.
+
+``HfWebhookTrigger`` reads the recorded deliveries back with ``GET /hf-webhooks/{path}/deliveries``
+(authenticated with the same secret), from whichever triggerer holds it. The secret is never logged.
+
+The api-server mounts it through :class:`~airflow_provider_hub.plugins.hub_plugin.HfHubPlugin`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hmac
+import json
+from typing import Any
+
+from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox
+from airflow_provider_hub.utils.webhook_payloads import check_path, compact_event
+
+URL_PREFIX = "/hf-webhooks"
+#: Largest delivery accepted; the Hub's payloads are a few KiB.
+MAX_BODY_BYTES = 1024 * 1024
+#: Longest a reader's request waits for a new delivery before it is answered empty.
+MAX_WAIT_SECONDS = 25.0
+#: How often a waiting reader looks for deliveries recorded by another api-server replica.
+RECHECK_SECONDS = 0.5
+
+
+def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
+    """The receiver's FastAPI app, recording into ``inbox`` (default: Airflow's metadata database)."""
+
+    @functools.cache
+    def default_inbox() -> WebhookInbox:
+        from airflow import settings
+
+        if settings.engine is None:
+            raise RuntimeError("the webhook receiver runs in the api-server, which has the metadata database")
+        return WebhookInbox(settings.engine)
+
+    app = FastAPI(title="Hugging Face Hub webhooks", docs_url=None, redoc_url=None, openapi_url=None)
+    # Readers waiting on this replica; a delivery recorded here wakes them at once.
+    waiting: set[asyncio.Future[None]] = set()
+
+    def get_inbox() -> WebhookInbox:
+        return inbox if inbox is not None else default_inbox()
+
+    def valid_path(path: str) -> str:
+        try:
+            return check_path(path)
+        except ValueError:
+            raise HTTPException(404, "unknown webhook path") from None
+
+    async def matching_conn_ids(path: str, given: str | None) -> list[str]:
+        """The secret connections of ``path`` whose password is ``given``; 404/401 when there are none."""
+        box = get_inbox()
+        conn_ids = await run_in_threadpool(box.secret_conn_ids, path)
+        if not conn_ids:
+            raise HTTPException(404, f"no HfWebhookTrigger watches the path {path!r}")
+        given_bytes = (given or "").encode("utf-8", "surrogateescape")
+        matched = []
+        # Every candidate is compared, so timing does not tell which (if any) matched.
+        for conn_id in sorted(conn_ids):
+            secret = await run_in_threadpool(box.secret, conn_id)
+            if secret is not None and hmac.compare_digest(
+                given_bytes, secret.encode("utf-8", "surrogateescape")
+            ):
+                matched.append(conn_id)
+        if not given or not matched:
+            raise HTTPException(401, "missing or invalid X-Webhook-Secret")
+        return matched
+
+    @app.post("/{path}")
+    async def receive(
+        path: str, request: Request, x_webhook_secret: str | None = Header(default=None)
+    ) -> dict[str, Any]:
+        path = valid_path(path)
+        matched = await matching_conn_ids(path, x_webhook_secret)
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY_BYTES:
+                raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
+        try:
+            payload = json.loads(body)
+            event = compact_event(payload) if isinstance(payload, dict) else None
+        except (ValueError, RecursionError):
+            event = None
+        if event is None:
+            raise HTTPException(400, "body is not a Hub webhook payload")
+        delivery_id = await run_in_threadpool(get_inbox().record, path, bytes(body), event, matched)
+        for future in waiting:
+            if not future.done():
+                future.set_result(None)
+        return {"status": "accepted", "id": delivery_id}
+
+    @app.get("/{path}/deliveries")
+    async def read(
+        path: str,
+        secret_conn_id: str,
+        after: int | None = Query(default=None, ge=0),
+        wait: float = Query(default=0.0, ge=0.0, le=MAX_WAIT_SECONDS),
+        x_webhook_secret: str | None = Header(default=None),
+    ) -> dict[str, Any]:
+        path = valid_path(path)
+        if secret_conn_id not in await matching_conn_ids(path, x_webhook_secret):
+            raise HTTPException(401, "missing or invalid X-Webhook-Secret")
+        box = get_inbox()
+        if after is None:
+            return {"deliveries": [], "last_id": await run_in_threadpool(box.last_id, path)}
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            found, last_id = await run_in_threadpool(box.read, path, secret_conn_id, after)
+            if found or last_id != after or loop.time() >= deadline:
+                return {"deliveries": [{"id": d.id, "event": d.event} for d in found], "last_id": last_id}
+            future: asyncio.Future[None] = loop.create_future()
+            waiting.add(future)
+            try:
+                await asyncio.wait({future}, timeout=min(RECHECK_SECONDS, deadline - loop.time()))
+            finally:
+                waiting.discard(future)
+
+    return app

@@ -1,0 +1,1 @@
+"""Helpers shared across layers; each module imports only the standard library and Airflow."""
