@@ -142,6 +142,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "30",
                         "default": "30",
                     },
+                    "webhook_receiver_url": {
+                        "description": "Where triggerers read the Hub webhook deliveries that the api-servers "
+                        "recorded: the api-server's /hf-webhooks. Empty means next to "
+                        "[core] execution_api_server_url, else under [api] base_url.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "http://airflow-api-server:8080/hf-webhooks",
+                        "default": "",
+                    },
                 },
             }
         },
