@@ -1,17 +1,16 @@
 """Refresh whatever depends on a Hub dataset as soon as it changes: event-driven, no schedule.
 
-The dataset is an Airflow asset with a watcher. By default the watcher receives the Hub's webhooks in the
-triggerer (:class:`HfWebhookTrigger`; run ``example_dataset_refresh_webhook_setup`` once to create the
-webhook on the Hub). Where the Hub cannot reach your triggerer, set ``"trigger": "poll"`` and
-:class:`HfRepoCommitTrigger` polls the branch head instead. Either way each change of ``main`` becomes an
+The dataset is an Airflow asset with a watcher. By default the Hub's webhooks reach Airflow's api-server
+under ``/hf-webhooks/hf-webhook`` and the watcher (:class:`HfWebhookTrigger`) fires for what they recorded;
+run ``example_dataset_refresh_webhook_setup`` once to create the webhook on the Hub. Where the Hub cannot
+reach your Airflow, set ``"trigger": "poll"`` and :class:`HfRepoCommitTrigger` polls the branch head instead. Either way each change of ``main`` becomes an
 asset event carrying the new commit, and a run of ``example_dataset_refresh`` reads the changed file at
 exactly that commit and writes a summary.
 
 Configuration: the JSON Variable ``hf_dataset_refresh``, every key optional::
 
     {"dataset": "acme/reviews", "trigger": "webhook" | "poll",
-     "webhook_port": 8795, "webhook_url": "https://airflow.example.com/hf-webhook",
-     "summary_root": "s3://acme-reports/reviews"}
+     "airflow_url": "https://airflow.example.com", "summary_root": "s3://acme-reports/reviews"}
 
 The webhook secret is the password of the connection ``hf_webhook_secret``.
 """
@@ -34,7 +33,7 @@ from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger, HfWebhoo
 CONFIG = {
     "dataset": "acme/reviews",
     "trigger": "webhook",
-    "webhook_port": 8795,
+    "airflow_url": "http://localhost:8080",
     "summary_root": "file:///tmp/hf_dataset_refresh",
     **Variable.get("hf_dataset_refresh", default={}, deserialize_json=True),
 }
@@ -45,7 +44,7 @@ DATA_FILE = "data/reviews.csv"
 webhook_watcher = AssetWatcher(
     name="hub_webhook",
     trigger=HfWebhookTrigger(
-        port=int(CONFIG["webhook_port"]),
+        path="hf-webhook",
         secret_conn_id="hf_webhook_secret",
         repo_ids=[f"datasets/{DATASET}"],
         events=["repo.content"],
@@ -71,7 +70,7 @@ def example_dataset_refresh_webhook_setup():
     """Create (or update, it is idempotent) the Hub webhook that feeds ``hub_webhook``."""
     HfCreateWebhookOperator(
         task_id="create_webhook",
-        url=CONFIG.get("webhook_url", f"http://localhost:{CONFIG['webhook_port']}/hf-webhook"),
+        url=f"{CONFIG['airflow_url']}/hf-webhooks/hf-webhook",
         watched=[{"type": "dataset", "name": DATASET}],
         domains=["repo"],
         secret_conn_id="hf_webhook_secret",

@@ -104,3 +104,43 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv(name, value)
     with mock_aws():
         yield boto3.client("s3", region_name="us-east-1")
+
+
+@pytest.fixture
+def webhook_receiver(airflow_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The api-server's webhook receiver on loopback (uvicorn, under ``/hf-webhooks`` as the api-server mounts
+    it), recording into the test session's metadata database; its base URL, which the triggers read from.
+
+    The paths it accepts come from the watchers' trigger rows, as in the api-server: a test registers one.
+    """
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+    from airflow import settings
+    from fastapi import FastAPI
+
+    from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox, deliveries
+    from airflow_provider_hub.plugins.webhook_receiver import URL_PREFIX, create_app
+
+    inbox = WebhookInbox(settings.engine)
+    inbox._ensure_table()
+    with settings.engine.begin() as conn:
+        conn.execute(deliveries.delete())
+    api_server = FastAPI()
+    api_server.mount(URL_PREFIX, create_app(inbox))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api_server, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    base_url = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("AIRFLOW__HUGGINGFACE_HUB__WEBHOOK_RECEIVER_URL", base_url + URL_PREFIX)
+    yield base_url
+    server.should_exit = True
+    thread.join(10)

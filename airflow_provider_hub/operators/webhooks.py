@@ -27,13 +27,13 @@ class HfCreateWebhookOperator(BaseOperator):
 
         HfCreateWebhookOperator(
             task_id="webhook",
-            url="https://airflow.example.com/hf-webhook",
+            url="https://airflow.example.com/hf-webhooks/hf-webhook",
             watched=[{"type": "model", "name": "alice/my-model"}],
             domains=["repo"],
             secret_conn_id="hf_webhook_secret",
         )
 
-    :param url: where the Hub posts deliveries (templated).
+    :param url: where the Hub posts deliveries: the api-server's ``{airflow URL}/hf-webhooks/{path}`` (templated).
     :param watched: ``[{"type": "model"|"dataset"|"space"|"user"|"org", "name": ...}]`` (templated).
     :param domains: ``["repo"]``, ``["discussion"]`` or both (default both) (templated).
     :param secret_conn_id: connection whose password is sent as ``X-Webhook-Secret``; ``None`` for no secret.

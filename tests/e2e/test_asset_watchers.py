@@ -2,8 +2,9 @@
 
 Runs ``airflow scheduler``, ``dag-processor``, ``triggerer`` and ``api-server`` as subprocesses (temp
 AIRFLOW_HOME, sqlite, LocalExecutor) against the Hub emulator of the test process. The ``publish`` DAG commits
-to two repos of the emulator; the emulator delivers a webhook for the first to the ``HfWebhookTrigger``
-listening inside the triggerer, and the ``HfRepoCommitTrigger`` sees the second's head move. Each consumer
+to two repos of the emulator; the emulator delivers a webhook for the first to the api-server's
+``/hf-webhooks`` (the provider's plugin), the ``HfWebhookTrigger`` in the triggerer reads the recorded
+delivery, and the ``HfRepoCommitTrigger`` sees the second's head move. Each consumer
 DAG writes the asset event's payload to a file, which the test checks against the emulator's heads.
 Everything is stopped within the time budget, whatever happens. Then the run's secrets (the connection's
 token, the webhook secret) are looked for in the task log files, the components' output and the run's
@@ -29,7 +30,7 @@ from tests.secrets_scan import assert_no_secret_in, database_texts, distinctive_
 pytestmark = pytest.mark.e2e
 
 #: Whole-test budget (seconds), start-up included.
-BUDGET = 170
+BUDGET = 240
 WEBHOOK_SECRET = distinctive_secret("whsecret")
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
@@ -53,7 +54,7 @@ pushed = Asset(
         AssetWatcher(
             name="hub_webhook",
             trigger=HfWebhookTrigger(
-                port={port}, host="127.0.0.1", secret_conn_id="hf_webhook_secret",
+                secret_conn_id="hf_webhook_secret",
                 repo_ids=["alice/e2e-pushed"], events=["repo.content"],
             ),
         )
@@ -106,28 +107,20 @@ def wait_for(condition, deadline: float, what: str, procs: dict) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def port_open(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, tmp_path):
     started = time.time()
     deadline = started + BUDGET
     home, out = tmp_path / "airflow", tmp_path / "out"
     (home / "dags").mkdir(parents=True)
     out.mkdir()
-    listener_port, api_port = free_port(), free_port()
-    (home / "dags" / "hub_watchers.py").write_text(DAGS.format(out=str(out), port=listener_port))
+    api_port = free_port()
+    (home / "dags" / "hub_watchers.py").write_text(DAGS.format(out=str(out)))
 
     api = HfApi(endpoint=hub_emulator.url, token=hub_emulator.token)
     for repo in ("alice/e2e-pushed", "alice/e2e-polled"):
         api.create_repo(repo)
     api.create_webhook(
-        url=f"http://127.0.0.1:{listener_port}/hf-webhook",
+        url=f"http://127.0.0.1:{api_port}/hf-webhooks/hf-webhook",
         watched=[{"type": "model", "name": "alice/e2e-pushed"}],
         domains=["repo"],
         secret=WEBHOOK_SECRET,
@@ -179,8 +172,15 @@ def test_upload_starts_dags_through_webhook_and_polling_watchers(hub_emulator, t
                 [AIRFLOW, *args], env=env, stdout=logs[name], stderr=subprocess.STDOUT, start_new_session=True
             )
 
-        # The watchers run in the triggerer once the DAG file is parsed: the listener binds, the poller polls.
-        wait_for(lambda: port_open(listener_port), deadline, "the webhook listener in the triggerer", procs)
+        # The watchers run in the triggerer once the DAG file is parsed: the webhook watcher reads the
+        # api-server's records (found through the execution API's URL), the poller polls.
+        api_log = tmp_path / "api-server.log"
+        wait_for(
+            lambda: api_log.read_text().count("/hf-webhooks/hf-webhook/deliveries") >= 2,
+            deadline,
+            "the webhook watcher reading the api-server's records",
+            procs,
+        )
         wait_for(
             lambda: hub_emulator.request_count("/api/models/alice/e2e-polled/revision/*") >= 1,
             deadline,

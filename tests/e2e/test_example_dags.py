@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import struct
 from pathlib import Path
 from typing import Any
@@ -48,6 +47,30 @@ RUN_BELOW = {
 }
 
 
+#: The runs every dated example is tested on: a scheduled run (Airflow's default cron timetable gives it a
+#: logical date equal to its ``run_after``) and Airflow 3's default manual run from the UI, the CLI or the
+#: REST API, which has no logical date, so no ``ds`` in its template context.
+RUN_TYPES = ("scheduled", "manual")
+
+
+def run_on(run_type: str, day: pendulum.DateTime) -> dict[str, Any]:
+    """``dag.test()`` arguments for a run of ``run_type`` due on ``day``."""
+    return {"logical_date": day if run_type == "scheduled" else None, "run_after": day}
+
+
+def assert_every_template_rendered(dag_run: Any) -> None:
+    """Every task instance of ``dag_run`` recorded its rendered template fields, none left unrendered."""
+    from airflow import settings
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+
+    assert dag_run.logical_date is None or dag_run.logical_date == dag_run.run_after
+    with settings.Session() as session:
+        for ti in dag_run.get_task_instances(session=session):
+            fields = RenderedTaskInstanceFields.get_templated_fields(ti, session=session)
+            assert fields is not None, f"{ti.task_id} rendered nothing"
+            assert "{{" not in json.dumps(fields, default=str), (ti.task_id, fields)
+
+
 def test_every_example_dag_loads() -> None:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -64,8 +87,9 @@ def test_every_example_dag_loads() -> None:
 # -- access triage ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("run_type", RUN_TYPES)
 def test_access_triage_decides_by_policy_and_reports(
-    hub_connection: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+    run_type: str, hub_connection: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from huggingface_hub import HfApi
 
@@ -93,7 +117,7 @@ def test_access_triage_decides_by_policy_and_reports(
     )
     dry = run_dag(
         load_example("example_access_triage"),
-        logical_date=pendulum.datetime(2026, 1, 11, tz="UTC"),
+        **run_on(run_type, pendulum.datetime(2026, 1, 11, tz="UTC")),
         run_conf={"dry_run": True},
     )
     assert task_states(dry) == {"triage": "success", "report": "success"}
@@ -102,9 +126,10 @@ def test_access_triage_decides_by_policy_and_reports(
     assert xcom_value(dry, "report").startswith("Access triage would decide: 3 accepted, 2 rejected")
 
     dag_run = run_dag(
-        load_example("example_access_triage"), logical_date=pendulum.datetime(2026, 1, 12, tz="UTC")
+        load_example("example_access_triage"), **run_on(run_type, pendulum.datetime(2026, 1, 12, tz="UTC"))
     )
     assert task_states(dag_run) == {"triage": "success", "report": "success"}
+    assert_every_template_rendered(dag_run)
     decisions = xcom_value(dag_run, "triage")
     assert sorted(decisions["accepted"]) == ["bob", "carol", "dave"]
     assert sorted(decisions["rejected"]) == ["eve", "frank"]
@@ -125,13 +150,19 @@ def test_access_triage_decides_by_policy_and_reports(
 # -- @task.hf_job pipeline --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("run_type", RUN_TYPES)
 def test_hf_job_pipeline_fits_remotely_and_checks_locally(
-    subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+    run_type: str, subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     from huggingface_hub import HfApi
 
-    dag_run = run_dag(load_example("example_hf_job_pipeline"), run_conf={"samples": 2000})
+    dag_run = run_dag(
+        load_example("example_hf_job_pipeline"),
+        **run_on(run_type, pendulum.now("UTC")),
+        run_conf={"samples": 2000},
+    )
     assert task_states(dag_run) == {"plan": "success", "fit_line": "success", "check_fit": "success"}
+    assert_every_template_rendered(dag_run)
 
     fit = xcom_value(dag_run, "fit_line")
     assert fit["samples"] == 2000
@@ -149,7 +180,9 @@ def test_hf_job_pipeline_fits_remotely_and_checks_locally(
 # -- S3 -> Hub mirror -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("run_type", RUN_TYPES)
 def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(
+    run_type: str,
     hub_connection: Any,
     run_dag: Any,
     s3: Any,
@@ -170,10 +203,11 @@ def test_s3_mirror_publishes_the_days_export_and_archives_the_commit(
 
     dag_run = run_dag(
         load_example("example_s3_mirror"),
-        logical_date=pendulum.datetime(2026, 1, 15, tz="UTC"),
+        **run_on(run_type, pendulum.datetime(2026, 1, 15, tz="UTC")),
         run_conf={"s3_bucket": bucket},
     )
     assert task_states(dag_run) == {"s3_to_hub": "success", "hub_to_s3": "success", "report": "success"}
+    assert_every_template_rendered(dag_run)
 
     published = xcom_value(dag_run, "s3_to_hub")
     assert (published["s3_objects"], published["files_added"]) == (2, 2)
@@ -210,13 +244,13 @@ WATCHER_TRIGGERS = {
     "webhook": (
         "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger",
         {
-            "port": 8795,
-            "path": "/hf-webhook",
+            "path": "hf-webhook",
             "secret_conn_id": "hf_webhook_secret",
-            "host": "0.0.0.0",
             "repo_ids": [f"datasets/{REFRESH_DATASET}"],
             "events": ["repo.content"],
             "hf_conn_id": "huggingface_hub_default",
+            "port": None,
+            "host": None,
         },
     ),
     "poll": (
@@ -316,37 +350,18 @@ class InMemoryAssetStateStore:
         self.values[key] = value
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def listening(port: int, timeout: float = 10.0) -> None:
-    """Return once something accepts connections on ``127.0.0.1:port``."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            if asyncio.get_running_loop().time() > deadline:
-                raise
-            await asyncio.sleep(0.05)
-        else:
-            writer.close()
-            await writer.wait_closed()
-            return
-
-
-async def event_after(trigger: Any, change: Any, listener_port: int | None) -> Any:
-    """Start ``trigger``, make ``change`` (a blocking call) once it is listening, return its first event."""
+async def event_after(trigger: Any, change: Any, reading_deliveries: bool) -> Any:
+    """Start ``trigger``, make ``change`` (a blocking call) once it reads deliveries (when
+    ``reading_deliveries``), return its first event."""
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
     events = trigger.run()
     first = asyncio.ensure_future(events.__anext__())
     try:
-        if listener_port is not None:
-            await listening(listener_port)
+        deadline = asyncio.get_running_loop().time() + 20
+        while reading_deliveries and "cursor" not in trigger.asset_state_store.values:
+            assert asyncio.get_running_loop().time() < deadline, "the watcher never took its cursor"
+            await asyncio.sleep(0.05)
         await asyncio.to_thread(change)
         return await asyncio.wait_for(first, timeout=20)
     finally:
@@ -358,6 +373,7 @@ async def event_after(trigger: Any, change: Any, listener_port: int | None) -> A
 @pytest.mark.parametrize("mode", ["webhook", "poll"])
 def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
     mode: str,
+    request: pytest.FixtureRequest,
     hub_connection: Any,
     run_dag: Any,
     monkeypatch: pytest.MonkeyPatch,
@@ -375,14 +391,9 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
     from huggingface_hub import HfApi
     from sqlalchemy import delete, select
 
-    port = free_port()
     summaries = tmp_path / "summaries"
-    config = {
-        "trigger": mode,
-        "webhook_port": port,
-        "webhook_url": f"http://127.0.0.1:{port}/hf-webhook",
-        "summary_root": summaries.as_uri(),
-    }
+    airflow_url = request.getfixturevalue("webhook_receiver") if mode == "webhook" else "http://unused"
+    config = {"trigger": mode, "airflow_url": airflow_url, "summary_root": summaries.as_uri()}
     monkeypatch.setenv(
         "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": WEBHOOK_SECRET})
     )
@@ -397,7 +408,7 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
         assert task_states(setup_run) == {"create_webhook": "success"}
         assert xcom_value(setup_run, "create_webhook")["action"] == "created"
         [webhook] = api.list_webhooks()
-        assert webhook.url == config["webhook_url"]
+        assert webhook.url == f"{airflow_url}/hf-webhooks/hf-webhook"
         assert [(w.type, w.name) for w in webhook.watched] == [("dataset", REFRESH_DATASET)]
 
     dag = load_refresh_dag(monkeypatch, **config)
@@ -421,10 +432,10 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
             )
         )
 
-    event = asyncio.run(event_after(watcher, commit_three_reviews, port if mode == "webhook" else None))
+    event = asyncio.run(event_after(watcher, commit_three_reviews, mode == "webhook"))
     [commit] = commits
     assert (event.payload["head_sha"], event.payload["source"]) == (commit.oid, mode)
-    assert watcher.asset_state_store.values[watermark] == commit.oid  # a restart will not fire it again
+    assert watcher.asset_state_store.values[watermark][-1] == commit.oid  # a restart will not fire it again
 
     Trigger.submit_event(registered.id, event)  # what the triggerer does with the event
     with settings.Session() as session:
@@ -471,8 +482,9 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
 # -- model publishing (the demo's DAG) --------------------------------------------------------------
 
 
+@pytest.mark.parametrize("run_type", RUN_TYPES)
 def test_publish_model_trains_publishes_deploys_and_chooses(
-    subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+    run_type: str, subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """The DAG ``make demo`` runs, on an emulator set up as the demo sets it up (Jobs run as processes)."""
     from huggingface_hub import HfApi
@@ -482,12 +494,13 @@ def test_publish_model_trains_publishes_deploys_and_chooses(
 
     seed_emulator(subprocess_hub)
     dag_run = run_dag(
-        load_example("example_publish_model"), logical_date=pendulum.datetime(2026, 1, 5, tz="UTC")
+        load_example("example_publish_model"), **run_on(run_type, pendulum.datetime(2026, 1, 5, tz="UTC"))
     )
     assert task_states(dag_run) == dict.fromkeys(
         ["create_repo", "train", "package", "upload", "tag_release", "deploy", "choose_provider", "report"],
         "success",
     )
+    assert_every_template_rendered(dag_run)
 
     # The weights the Job trained are the ones published and released.
     trained = xcom_value(dag_run, "train")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,18 +19,12 @@ import pytest
 from huggingface_hub import HfApi
 
 from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox, deliveries
-from airflow_provider_hub.plugins.webhook_receiver import MAX_BODY_BYTES, create_app
+from airflow_provider_hub.plugins.webhook_receiver import MAX_BODY_BYTES
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
 from tests.unit.test_webhook_trigger import Running, StateStore
 
 SECRET = "receiver-secret-value"
 PATH = "hf-webhook"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _payload(repo: str = "alice/m", sha: str = "a" * 40) -> dict:
@@ -80,24 +73,9 @@ def watcher_row(airflow_db: None) -> Iterator[None]:
 
 
 @pytest.fixture
-def receiver(inbox: WebhookInbox, watcher_row: None, secret_conn: str, monkeypatch) -> Iterator[str]:
-    """The receiver app served by uvicorn on loopback; its ``/hf-webhooks`` URL, set for the triggers."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(inbox), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    url = f"http://127.0.0.1:{port}"
-    monkeypatch.setenv("AIRFLOW__HUGGINGFACE_HUB__WEBHOOK_RECEIVER_URL", url)
-    yield url
-    server.should_exit = True
-    thread.join(10)
+def receiver(webhook_receiver: str, inbox: WebhookInbox, watcher_row: None, secret_conn: str) -> str:
+    """The receiver's ``/hf-webhooks`` URL, with a watcher of PATH registered."""
+    return f"{webhook_receiver}/hf-webhooks"
 
 
 def test_airflow_api_server_mounts_the_receiver(airflow_db, inbox, watcher_row, secret_conn):
