@@ -15,6 +15,7 @@ database access from triggers); it is synchronous, called from the receiver's wo
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import threading
 import time
@@ -129,6 +130,22 @@ class WebhookInbox:
                 sa.select(sa.func.max(deliveries.c.id)).where(deliveries.c.path == path)
             ).scalar()
         return int(value or 0)
+
+    def accepting(self, path: str, given: str) -> tuple[frozenset[str], list[str]]:
+        """The secret connections of ``path``, and those whose password is ``given`` (none when empty).
+
+        Every candidate is compared in constant time, so timing does not tell which (if any) matched.
+        """
+        conn_ids = self.secret_conn_ids(path)
+        given_bytes = given.encode("utf-8", "surrogateescape")
+        matched = []
+        for conn_id in sorted(conn_ids):
+            secret = self.secret(conn_id)
+            if secret is not None and hmac.compare_digest(
+                given_bytes, secret.encode("utf-8", "surrogateescape")
+            ):
+                matched.append(conn_id)
+        return conn_ids, matched if given else []
 
     def secret_conn_ids(self, path: str) -> frozenset[str]:
         """The connections whose password is a secret ``path`` accepts: those its watchers name."""
