@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ import sqlalchemy as sa
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
 
 TRIGGER_CLASSPATH = "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger"
 #: Rows older than this are deleted (the Hub's own redelivery window is minutes; a trigger down for longer
@@ -75,7 +78,12 @@ class WebhookInbox:
         if not self._ready:
             with self._lock:
                 if not self._ready:
-                    deliveries.create(self.engine, checkfirst=True)
+                    try:
+                        deliveries.create(self.engine, checkfirst=True)
+                    except sa.exc.DatabaseError:
+                        # Another api-server replica created it between the check and the create.
+                        if not sa.inspect(self.engine).has_table(deliveries.name):
+                            raise
                     self._ready = True
 
     def record(self, path: str, body: bytes, event: dict[str, Any], secret_conn_ids: list[str]) -> int:
@@ -173,7 +181,11 @@ def _watched_paths() -> dict[str, frozenset[str]]:
     by_path: dict[str, set[str]] = {}
     with create_session() as session:
         for trigger in session.scalars(sa.select(Trigger).where(Trigger.classpath == TRIGGER_CLASSPATH)):
-            kwargs = trigger.kwargs
+            try:
+                kwargs = trigger.kwargs
+            except Exception as exc:  # one unreadable row (a rotated Fernet key) must not close every path
+                log.warning("Skipping trigger %s, whose arguments cannot be read: %s", trigger.id, exc)
+                continue
             if kwargs.get("port") is None and kwargs.get("secret_conn_id"):
                 by_path.setdefault(check_path(kwargs.get("path", "hf-webhook")), set()).add(
                     kwargs["secret_conn_id"]
