@@ -49,7 +49,7 @@ def example_access_triage():
         allow_email_domains=["acme.com", "university.edu"],
         accept_if=research_use,
         reject_others=True,
-        rejection_reason="{{ params.repo_id }} is open to research use only (reviewed {{ ds }}).",
+        rejection_reason="{{ params.repo_id }} is open to research use only (reviewed {{ dag_run.run_after | ds }}).",
         dry_run="{{ params.dry_run }}",
     )
 

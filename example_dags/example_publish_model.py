@@ -91,14 +91,14 @@ def example_publish_model():
         task_id="upload",
         repo_id="{{ params.repo_id }}",
         folder_path=package(train(features=64, samples=400)),
-        commit_message="Weekly model {{ ds }}",
+        commit_message="Weekly model {{ dag_run.run_after | ds }}",
     )
     tag = HfCreateTagOperator(
         task_id="tag_release",
         repo_id="{{ params.repo_id }}",
-        tag="v{{ ds_nodash }}",
+        tag="v{{ dag_run.run_after | ds_nodash }}",
         revision="{{ ti.xcom_pull(task_ids='upload')['head_oid'] }}",
-        tag_message="Weekly release {{ ds }}",
+        tag_message="Weekly release {{ dag_run.run_after | ds }}",
         exist_ok=True,
     )
     # Serve the release: create the Endpoint on the first run, point it at the new revision afterwards.

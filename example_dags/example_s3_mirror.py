@@ -1,8 +1,12 @@
 """Mirror a daily S3 export to a Hub dataset, then archive the published snapshot back to S3.
 
-Each day's objects under ``s3://{bucket}/{prefix}{ds}/`` become ``data/{ds}/`` in the dataset, in one commit
-(a re-run with nothing changed makes none). The files of that exact commit are then copied to
+Each day's objects under ``s3://{bucket}/{prefix}{date}/`` become ``data/{date}/`` in the dataset, in one
+commit (a re-run with nothing changed makes none). The files of that exact commit are then copied to
 ``s3://{bucket}/published/{commit}/``, so downstream jobs read precisely what the Hub serves.
+
+``{date}`` is the run's date, ``dag_run.run_after``: with Airflow's default cron timetable a scheduled
+run's logical date, and also set on a manual run (UI, CLI, REST API) without a logical date, which has no
+``ds``.
 """
 
 from __future__ import annotations
@@ -32,13 +36,13 @@ def example_s3_mirror():
     publish = S3ToHfHubOperator(
         task_id="s3_to_hub",
         s3_bucket="{{ params.s3_bucket }}",
-        s3_prefix="{{ params.s3_prefix }}{{ ds }}/",
+        s3_prefix="{{ params.s3_prefix }}{{ dag_run.run_after | ds }}/",
         repo_id="{{ params.repo_id }}",
         repo_type="dataset",
-        path_in_repo="data/{{ ds }}",
+        path_in_repo="data/{{ dag_run.run_after | ds }}",
         create_repo=True,
         private=True,
-        commit_message="Export of {{ ds }} from s3://{{ params.s3_bucket }}/{{ params.s3_prefix }}",
+        commit_message="Export of {{ dag_run.run_after | ds }} from s3://{{ params.s3_bucket }}/{{ params.s3_prefix }}",
     )
     # [END howto_s3_mirror]
 
@@ -48,7 +52,7 @@ def example_s3_mirror():
         repo_id="{{ params.repo_id }}",
         repo_type="dataset",
         revision="{{ ti.xcom_pull(task_ids='s3_to_hub')['head_oid'] }}",
-        allow_patterns=["data/{{ ds }}/*"],
+        allow_patterns=["data/{{ dag_run.run_after | ds }}/*"],
         s3_bucket="{{ params.s3_bucket }}",
         s3_prefix="published/{{ ti.xcom_pull(task_ids='s3_to_hub')['head_oid'] }}",
     )

@@ -98,7 +98,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
             allow_email_domains=["acme.com", "university.edu"],
             accept_if=lambda r: "reject" if r.fields.get("country") in EMBARGOED else None,
             reject_others=False,
-            rejection_reason="Access is limited to research partners ({{ ds }} review).",
+            rejection_reason="Access is limited to research partners ({{ dag_run.run_after | ds }} review).",
         )
 
     :param repo_id: the gated repo, ``namespace/name``. (templated)

@@ -175,11 +175,11 @@ class HfUploadFolderOperator(_HfRepoOperator):
         HfUploadFolderOperator(
             task_id="publish",
             repo_id="acme/sentiment",
-            folder_path="/data/checkpoints/{{ ds }}",
+            folder_path="/data/checkpoints/{{ dag_run.run_after | ds }}",
             path_in_repo="checkpoints",
             ignore_patterns=["*.tmp"],
             delete_patterns=["*.safetensors"],
-            commit_message="Checkpoint {{ ds }}",
+            commit_message="Checkpoint {{ dag_run.run_after | ds }}",
             outlets=[hf_asset("acme/sentiment")],
         )
 
@@ -477,7 +477,7 @@ class HfCreateCommitOperator(_HfRepoOperator):
             operations=[
                 {"op": "copy", "src_path_in_repo": "checkpoints/best.safetensors", "path_in_repo": "model.safetensors"},
                 {"op": "delete", "path_in_repo": "checkpoints/", "is_folder": True},
-                {"op": "add", "path_in_repo": "VERSION", "content": "{{ ds }}"},
+                {"op": "add", "path_in_repo": "VERSION", "content": "{{ dag_run.run_after | ds }}"},
             ],
             commit_message="Promote best checkpoint",
         )
@@ -567,8 +567,12 @@ class HfCreateTagOperator(_HfRepoOperator):
 
     Example::
 
-        HfCreateTagOperator(task_id="tag", repo_id="acme/sentiment", tag="v{{ ds_nodash }}",
-                            revision="{{ ti.xcom_pull('publish')['commit_oid'] }}")
+        HfCreateTagOperator(
+            task_id="tag",
+            repo_id="acme/sentiment",
+            tag="v{{ dag_run.run_after | ds_nodash }}",
+            revision="{{ ti.xcom_pull('publish')['commit_oid'] }}",
+        )
 
     :param repo_id: ``namespace/name``. (templated)
     :param tag: tag name. (templated)

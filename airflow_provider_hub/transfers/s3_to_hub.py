@@ -47,10 +47,10 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         S3ToHfHubOperator(
             task_id="publish_export",
             s3_bucket="warehouse",
-            s3_prefix="exports/{{ ds }}/",
+            s3_prefix="exports/{{ dag_run.run_after | ds }}/",
             repo_id="acme/reviews",
             repo_type="dataset",
-            path_in_repo="data/{{ ds }}",
+            path_in_repo="data/{{ dag_run.run_after | ds }}",
             outlets=[hf_asset("acme/reviews", "dataset")],
         )
 
