@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from airflow_provider_hub.testing import _access, _control, _endpoints, _jobs, _providers, _repos, _webhooks
 from airflow_provider_hub.testing._core import HubError, HubState, state_of
@@ -31,6 +32,13 @@ def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
     @app.exception_handler(HubError)
     async def _hub_error(_: Request, exc: HubError) -> JSONResponse:
         return exc.to_response()
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_went_away(_: Request, exc: ClientDisconnect) -> Response:
+        # The client closed the connection before its request body arrived: as on the Hub, the request
+        # did nothing (every route reads its body before it changes any state) and nobody reads an answer.
+        # 499 is nginx's "client closed request"; no error is logged.
+        return Response(status_code=499)
 
     @app.get("/api/agent-harnesses")
     async def agent_harnesses() -> dict[str, Any]:
