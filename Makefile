@@ -10,7 +10,7 @@ BENCH_ARGS ?=
 # A pip constraints file for the install (CI pins what Airflow 3.2 itself forgot to cap).
 CONSTRAINTS ?=
 
-.PHONY: install test lint docs demo bench e2e-ui clean
+.PHONY: install test lint docs demo bench e2e-ui test-distributed clean
 
 $(VENV)/.installed: pyproject.toml Makefile $(CONSTRAINTS)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
@@ -40,6 +40,26 @@ bench: install
 
 e2e-ui: install
 	PY=$(PY) scripts/e2e_ui.sh $(PYTEST_ARGS)
+
+# The distributed test (tests/distributed): PostgreSQL, Redis, CeleryExecutor, two workers, two triggerers,
+# two api-servers behind a load balancer, in its own venv (the Celery provider and a PostgreSQL driver on
+# top of .venv's packages). Figures: tests/distributed/output/summary.md. `make test` does not run it.
+DIST_VENV ?= .venv-distributed
+DIST_PACKAGES ?= apache-airflow-providers-celery "celery<5.7" psycopg2-binary asyncpg "moto[server]>=5.0"
+DIST_TIMEOUT ?= 1080
+
+$(DIST_VENV)/.distributed: pyproject.toml Makefile
+	$(MAKE) install VENV=$(DIST_VENV)
+	$(UV) pip install --quiet --python $(DIST_VENV)/bin/python $(DIST_PACKAGES) "$(AIRFLOW_SPEC)" \
+		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
+	@touch $@
+
+test-distributed: $(DIST_VENV)/.distributed
+	scripts/distributed_deps.sh
+	@# pytest's exit 5 (no test collected) would mean the distributed test silently ran nothing: a failure.
+	HUB_DISTRIBUTED_TEST=1 timeout -k 60 -s INT $(DIST_TIMEOUT) $(DIST_VENV)/bin/python -m pytest tests/distributed \
+		-p no:cacheprovider -rfEs $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "test-distributed: no test collected" >&2; exit 1; fi; exit $$rc
 
 clean:
 	rm -rf $(VENV) .venv-* site .pytest_cache .mypy_cache .ruff_cache

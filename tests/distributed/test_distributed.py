@@ -1,0 +1,528 @@
+"""The provider on a distributed Airflow: PostgreSQL, Redis, CeleryExecutor, two workers, two triggerers, two
+api-servers behind a load balancer, scheduler, dag-processor; the Hub emulator and moto's S3 as servers.
+
+Run by ``make test-distributed`` (and ``.ci/run``). The tests run in order on one cluster (``cluster.py``):
+
+1. every example DAG of ``example_dags/`` runs green, once with a logical date (a scheduled run where the DAG
+   has a schedule) and once manually without one;
+2. ten concurrent publishing runs make exactly one commit and one Job each;
+3. faults: ``kill -9`` of the triggerer holding deferred Job and Endpoint waits (they move and succeed),
+   ``kill -9`` of the worker running an upload (retried on the other worker, one commit);
+4. webhooks through the api-servers' receiver, with an api-server and a triggerer killed and the
+   watcher's triggerer stopped while commits are pushed: one asset-triggered run per commit;
+5. no error line from our code and no "async thread was blocked" warning in any output or task log, no
+   secret anywhere, every listening socket on loopback.
+
+Figures (times to recover, runs per commit) go to ``tests/distributed/output/summary.{json,md}``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.distributed.cluster import Cluster, wait_until
+from tests.distributed.conftest import OUTPUT
+from tests.secrets_scan import assert_no_secret_in, database_texts, distinctive_secret, log_file_texts
+
+pytestmark = pytest.mark.timeout(900)
+
+#: The whole test's budget (seconds), start-up and stop included.
+BUDGET = float(os.environ.get("HUB_DISTRIBUTED_BUDGET", "720"))
+STARTED = time.monotonic()
+SUMMARY: dict[str, Any] = {"figures": {}, "runs": {}, "findings": []}
+
+EXAMPLES_WITH_SCHEDULE = ("example_access_triage", "example_publish_model", "example_s3_mirror")
+EXAMPLES_WITHOUT_SCHEDULE = ("example_hf_job_pipeline", "example_dataset_refresh_webhook_setup")
+EXAMPLE_ON_ASSET = "example_dataset_refresh"
+REFRESH_DATASET = "acme/refresh-reviews"
+FIXED_DATE = "2026-01-15T00:00:00+00:00"
+
+
+def remaining() -> float:
+    left = BUDGET - (time.monotonic() - STARTED)
+    assert left > 0, f"the distributed test ran past its budget of {BUDGET:.0f}s"
+    return left
+
+
+class RemoteHub:
+    """The emulator server's seeding calls that ``seed_emulator`` (``make demo``'s) makes, over HTTP."""
+
+    user = "alice"
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+
+    def set_inference_providers(self, model_id: str, providers: dict[str, Any]) -> None:
+        self.cluster.hub("set_inference_providers", model_id=model_id, providers=providers)
+
+
+def seed(cluster: Cluster) -> None:
+    """What the examples read on the Hub and in S3, before any DAG is unpaused."""
+    from airflow_provider_hub.demo import seed_emulator
+
+    cluster.hub("add_user", name="alice", token=cluster.secrets["token"])
+    cluster.hub("add_user", name="bob", email="bob@gmail.com", orgs=["acme"])
+    cluster.hub("add_repo", repo_id="acme/gated-model", gated="manual", files={"README.md": "# Gated"})
+    cluster.hub(
+        "add_access_requests",
+        repo_id="acme/gated-model",
+        requests=[
+            {"user": "bob"},
+            {"user": "carol", "email": "carol@cs.university.edu"},
+            {"user": "eve", "email": "eve@startup.io", "fields": {"intended_use": "commercial"}},
+        ],
+    )
+    seed_emulator(RemoteHub(cluster))  # type: ignore[arg-type]
+    for repo in ("alice/dist-publish", "alice/dist-waits", "alice/dist-slow", "alice/dist-pushed"):
+        cluster.hub("add_repo", repo_id=repo, files={"README.md": f"# {repo}"})
+    cluster.hub(
+        "add_repo",
+        repo_id=REFRESH_DATASET,
+        repo_type="dataset",
+        files={"data/reviews.csv": "text,label\ngood,pos\nbad,neg\n"},
+    )
+
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{cluster.ports['s3']}",
+        aws_access_key_id="distributed-test",
+        aws_secret_access_key=cluster.secrets["aws"],
+        region_name="us-east-1",
+    )
+    s3.create_bucket(Bucket="acme-exports")
+    # The day of each run's ``ds`` (a scheduled run's interval start, the fixed date) and around today.
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    days = {today + datetime.timedelta(days=d) for d in range(-8, 2)} | {datetime.date(2026, 1, 15)}
+    for day in days:
+        s3.put_object(
+            Bucket="acme-exports", Key=f"reviews/{day}/part-000.csv", Body=f"text,label\n{day},1\n".encode()
+        )
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    shutil.rmtree(OUTPUT, ignore_errors=True)
+    OUTPUT.mkdir(parents=True)
+    from cryptography.fernet import Fernet
+
+    secrets = {
+        "token": distinctive_secret("hf_token"),
+        "webhook": distinctive_secret("whsecret"),
+        "aws": distinctive_secret("awssecret"),
+        "jwt": base64.b64encode(os.urandom(24)).decode(),
+        "fernet": Fernet.generate_key().decode(),
+    }
+    cluster = Cluster(OUTPUT, secrets)
+    try:
+        t0 = time.monotonic()
+        cluster.start_postgres()
+        cluster.start_redis()
+        cluster.start_hub()
+        cluster.start_s3()
+        cluster.start_lb()
+        SUMMARY["figures"]["services_up_s"] = round(time.monotonic() - t0, 1)
+        seed(cluster)
+        cluster.start_airflow()
+        SUMMARY["figures"].update(cluster.figures)
+        yield cluster
+    finally:
+        t0 = time.monotonic()
+        cluster.stop()
+        SUMMARY["figures"]["stop_s"] = round(time.monotonic() - t0, 1)
+        SUMMARY["figures"]["total_s"] = round(time.monotonic() - STARTED, 1)
+        SUMMARY["leftover_pids"] = cluster.leftover_pids()
+        write_summary()
+    assert not SUMMARY["leftover_pids"], f"processes left running: {SUMMARY['leftover_pids']}"
+
+
+def write_summary() -> None:
+    (OUTPUT / "summary.json").write_text(json.dumps(SUMMARY, indent=2, default=str))
+    lines = ["| Figure | Value |", "| --- | --- |"]
+    lines += [f"| {name} | {value} |" for name, value in SUMMARY["figures"].items()]
+    if SUMMARY.get("webhook"):
+        lines += ["", "| Webhook scenario | Commits | Runs per commit | Lost | Duplicated | Recovered in |"]
+        lines += ["| --- | --- | --- | --- | --- | --- |"]
+        for name, row in SUMMARY["webhook"].items():
+            lines.append(
+                f"| {name} | {row['commits']} | {row['runs_per_commit']} | {row['lost']} | {row['duplicated']} "
+                f"| {row.get('recover_s', '-')} s |"
+            )
+    if SUMMARY["runs"]:
+        lines += ["", "| DAG run | State | Tasks |", "| --- | --- | --- |"]
+        for run, row in SUMMARY["runs"].items():
+            lines.append(f"| {run} | {row['state']} | {row['tasks']} |")
+    if SUMMARY["findings"]:
+        lines += ["", "Findings:"] + [f"- {finding}" for finding in SUMMARY["findings"]]
+    (OUTPUT / "summary.md").write_text("\n".join(lines) + "\n")
+
+
+def record_runs(cluster: Cluster, runs: dict[tuple[str, str], str]) -> dict[str, dict[str, str | None]]:
+    """Each run's task states into the summary; ``{run: {task: state}}`` of the runs not all green."""
+    bad = {}
+    for (dag_id, run_id), state in runs.items():
+        tasks = cluster.task_states(dag_id, run_id)
+        SUMMARY["runs"][f"{dag_id} / {run_id}"] = {"state": state, "tasks": tasks}
+        if state != "success" or set(tasks.values()) != {"success"}:
+            bad[f"{dag_id} / {run_id}"] = tasks
+    write_summary()
+    return bad
+
+
+def failing_task_log_excerpts(cluster: Cluster, runs: dict[str, Any], lines: int = 15) -> str:
+    excerpts = []
+    for run in runs:
+        dag_id, run_id = run.split(" / ")
+        for log in sorted((cluster.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}").rglob("*.log")):
+            text = log.read_text(errors="replace").splitlines()
+            errors = [line for line in text if '"level":"error"' in line.replace(" ", "")]
+            excerpts.append(f"--- {log.relative_to(cluster.home)}\n" + "\n".join((errors or text)[-lines:]))
+    return "\n".join(excerpts)
+
+
+def wait_dags_parsed(cluster: Cluster, dag_ids: tuple[str, ...], timeout: float) -> None:
+    def parsed() -> bool:
+        rows = cluster.sql("SELECT dag_id FROM dag WHERE is_stale = false")
+        errors = cluster.sql("SELECT filename, stacktrace FROM import_error")
+        assert not errors, f"DAG import errors: {errors}"
+        return set(dag_ids) <= {r[0] for r in rows}
+
+    wait_until(parsed, timeout, f"the DAGs {dag_ids} to be parsed", interval=1)
+
+
+def newest_run(cluster: Cluster, dag_id: str, run_type: str) -> str | None:
+    rows = cluster.sql(
+        "SELECT run_id FROM dag_run WHERE dag_id = :d AND run_type = :t ORDER BY id DESC LIMIT 1",
+        d=dag_id,
+        t=run_type,
+    )
+    return rows[0][0] if rows else None
+
+
+# -- 1 and 2: every example, both run types --------------------------------------------------------
+
+
+def test_every_example_dag_runs_with_and_without_a_logical_date(cluster: Cluster) -> None:
+    t0 = time.monotonic()
+    dag_ids = (*EXAMPLES_WITH_SCHEDULE, *EXAMPLES_WITHOUT_SCHEDULE, EXAMPLE_ON_ASSET)
+    wait_dags_parsed(cluster, dag_ids, min(180, remaining()))
+    SUMMARY["figures"]["examples_parsed_s"] = round(time.monotonic() - STARTED, 1)
+
+    # A scheduled run (with a logical date): what the scheduler creates when a scheduled DAG is unpaused.
+    first: list[tuple[str, str]] = []
+    for dag_id in EXAMPLES_WITH_SCHEDULE:
+        cluster.unpause(dag_id)
+    for dag_id in EXAMPLES_WITH_SCHEDULE:
+        first.append(
+            (
+                dag_id,
+                wait_until(
+                    lambda d=dag_id: newest_run(cluster, d, "scheduled"), 60, f"a scheduled run of {dag_id}"
+                ),
+            )
+        )
+    for dag_id in EXAMPLES_WITHOUT_SCHEDULE:
+        cluster.unpause(dag_id)
+        first.append((dag_id, cluster.trigger(dag_id, logical_date=FIXED_DATE)))
+    # The asset-scheduled example runs on an asset event: one made through the REST API, as the UI makes it.
+    cluster.unpause(EXAMPLE_ON_ASSET)
+    head = httpx.get(f"{cluster.hub_url}/api/datasets/{REFRESH_DATASET}", timeout=10).json()["sha"]
+    [asset_id] = [
+        r[0] for r in cluster.sql("SELECT id FROM asset WHERE uri = :u", u=f"hf://datasets/{REFRESH_DATASET}")
+    ]
+    cluster.api(
+        "POST",
+        "/assets/events",
+        json={"asset_id": asset_id, "extra": {"repo_id": REFRESH_DATASET, "revision": head}},
+    )
+    first.append(
+        (
+            EXAMPLE_ON_ASSET,
+            wait_until(
+                lambda: newest_run(cluster, EXAMPLE_ON_ASSET, "asset_triggered"),
+                60,
+                "the asset-triggered run",
+            ),
+        )
+    )
+
+    states = cluster.wait_runs(first, min(300, remaining()))
+    # Then a manual run without a logical date of each (after the first, so two runs never race on one repo).
+    second = [
+        (dag_id, cluster.trigger(dag_id)) for dag_id in (*EXAMPLES_WITH_SCHEDULE, *EXAMPLES_WITHOUT_SCHEDULE)
+    ]
+    manual_asset_run = cluster.trigger(EXAMPLE_ON_ASSET)
+    states.update(cluster.wait_runs([*second, (EXAMPLE_ON_ASSET, manual_asset_run)], min(300, remaining())))
+    SUMMARY["figures"]["examples_s"] = round(time.monotonic() - t0, 1)
+
+    # A manual run of the asset-scheduled example has no triggering event: the example reads one by design.
+    asset_manual = {(EXAMPLE_ON_ASSET, manual_asset_run): states.pop((EXAMPLE_ON_ASSET, manual_asset_run))}
+    asset_bad = record_runs(cluster, asset_manual)
+    if asset_bad:
+        SUMMARY["findings"].append(
+            f"{EXAMPLE_ON_ASSET} triggered manually (no asset event) fails: {asset_bad}; it reads "
+            "triggering_asset_events[reviews][-1]"
+        )
+    bad = record_runs(cluster, states)
+    assert not bad, f"runs not green: {json.dumps(bad, indent=1)}\n{failing_task_log_excerpts(cluster, bad)}"
+
+
+# -- 2: ten concurrent publishing runs ------------------------------------------------------------
+
+
+def hf_api(cluster: Cluster) -> Any:
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=cluster.hub_url, token=cluster.secrets["token"])
+
+
+def commit_titles(cluster: Cluster, repo_id: str) -> list[str]:
+    return [c.title for c in hf_api(cluster).list_repo_commits(repo_id)]
+
+
+def xcom_values(cluster: Cluster, dag_id: str, task_id: str, key: str) -> dict[str, Any]:
+    rows = cluster.sql(
+        "SELECT run_id, value FROM xcom WHERE dag_id = :d AND task_id = :t AND key = :k",
+        d=dag_id,
+        t=task_id,
+        k=key,
+    )
+    values = {}
+    for run_id, value in rows:
+        try:
+            values[run_id] = json.loads(value) if isinstance(value, str) else value
+        except ValueError:  # a JSON column the driver already decoded to a string
+            values[run_id] = value
+    return values
+
+
+def test_ten_concurrent_publishing_runs_make_one_commit_and_one_job_each(cluster: Cluster) -> None:
+    t0 = time.monotonic()
+    wait_dags_parsed(cluster, ("dist_publish", "dist_waits", "dist_slow_upload"), min(120, remaining()))
+    cluster.unpause("dist_publish")
+    runs = [("dist_publish", cluster.trigger("dist_publish", run_id=f"publish-{i:02d}")) for i in range(10)]
+    states = cluster.wait_runs(runs, min(300, remaining()))
+    SUMMARY["figures"]["ten_publishes_s"] = round(time.monotonic() - t0, 1)
+    bad = record_runs(cluster, states)
+    assert not bad, f"runs not green: {json.dumps(bad, indent=1)}\n{failing_task_log_excerpts(cluster, bad)}"
+
+    titles = commit_titles(cluster, "alice/dist-publish")
+    per_run = {run_id: titles.count(f"dist publish {run_id}") for _, run_id in runs}
+    SUMMARY["figures"]["publish_commits_per_run"] = sorted(set(per_run.values()))
+    assert per_run == dict.fromkeys(per_run, 1), f"commits per run: {per_run}"
+    files = set(hf_api(cluster).list_repo_files("alice/dist-publish"))
+    assert {f"runs/{run_id.replace('-', '_')}.txt" for _, run_id in runs} <= files
+
+    jobs = [
+        j for j in hf_api(cluster).list_jobs(namespace="alice") if (j.labels or {}).get("dist") == "publish"
+    ]
+    job_ids = xcom_values(cluster, "dist_publish", "train", "job_id")
+    SUMMARY["figures"]["publish_jobs"] = len(jobs)
+    assert sorted(job_ids) == sorted(run_id for _, run_id in runs)
+    assert len(set(job_ids.values())) == 10 and {j.id for j in jobs} == set(job_ids.values())
+
+
+# -- 3: kill -9 of the triggerer holding deferred waits, of the worker running an upload ------------
+
+WAIT_TASKS = ("job_wait", "endpoint_wait")
+
+
+def trigger_resumed(
+    cluster: Cluster, run_id: str, task: str, triggerer_job: int, after: float
+) -> dict[str, Any]:
+    """When the trigger of ``task`` started on the triggerer job ``triggerer_job`` after ``after`` (epoch s),
+    and when it first saw the Job's or Endpoint's status there, from that triggerer's log of the trigger."""
+    folder = cluster.home / "logs" / "dag_id=dist_waits" / f"run_id={run_id}" / f"task_id={task}"
+    found: dict[str, Any] = {}
+    for log in sorted(folder.glob(f"attempt=*.log.trigger.{triggerer_job}.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+                when = datetime.datetime.fromisoformat(entry["timestamp"].replace("Z", "+00:00")).timestamp()
+            except (ValueError, KeyError):
+                continue
+            if when < after:
+                continue
+            if "starting" in entry.get("event", "") and "started" not in found:
+                found["started"] = when
+            if str(entry.get("logger", "")).startswith("airflow_provider_hub") and "status_seen" not in found:
+                found["status_seen"] = when
+    return found
+
+
+def deferred_and_held(cluster: Cluster, run_id: str, tasks: list[str]) -> dict[str, dict[str, Any]] | None:
+    """The task instances once every one is deferred on a trigger that a live triggerer holds."""
+    tis = {task: cluster.task("dist_waits", run_id, task) for task in tasks}
+    alive = {cluster.alive_job(name) for name in ("triggerer-1", "triggerer-2")} - {None}
+    if all(ti and ti["state"] == "deferred" and ti["triggerer_id"] in alive for ti in tis.values()):
+        return tis  # type: ignore[return-value]
+    return None
+
+
+def moved_off(cluster: Cluster, run_id: str, task: str, old_triggerer_id: int) -> float | None:
+    """When the task's trigger is held by another triggerer (or the task went on)."""
+    ti = cluster.task("dist_waits", run_id, task)
+    if ti and (ti["state"] != "deferred" or ti["triggerer_id"] not in (None, old_triggerer_id)):
+        return time.time()
+    return None
+
+
+def kill_the_holder(cluster: Cluster, run_id: str, tasks: list[str]) -> dict[str, dict[str, Any]]:
+    """``kill -9`` the triggerer holding most of ``tasks``' triggers; what moved, how fast; waits for the run."""
+    tis = wait_until(
+        lambda: deferred_and_held(cluster, run_id, tasks),
+        min(120, remaining()),
+        "the waits deferred and held by a live triggerer",
+    )
+    holders = [ti["triggerer"] for ti in tis.values()]
+    victim = max(sorted(set(holders)), key=holders.count)
+    survivor = "triggerer-2" if victim == "triggerer-1" else "triggerer-1"
+    survivor_job = cluster.alive_job(survivor, within=20)
+    killed_at = cluster.procs[victim].kill9()
+    moved = {}
+    for task, ti in tis.items():
+        if ti["triggerer"] != victim:
+            continue
+        moved_at = wait_until(
+            lambda t=task, old=ti["triggerer_id"]: moved_off(cluster, run_id, t, old),
+            min(90, remaining()),
+            f"{task}'s trigger to move",
+            interval=0.25,
+        )
+        moved[task] = {
+            "from": victim,
+            "to": survivor,
+            "run_id": run_id,
+            "reassigned_s": round(moved_at - killed_at, 1),
+        }
+    states = cluster.wait_runs([("dist_waits", run_id)], min(180, remaining()))
+    bad = record_runs(cluster, states)
+    assert not bad, f"the waits did not succeed: {bad}\n{failing_task_log_excerpts(cluster, bad)}"
+    for task, row in moved.items():
+        resumed = trigger_resumed(cluster, run_id, task, survivor_job, killed_at)
+        for key, name in (("started", "running_again_s"), ("status_seen", "status_seen_s")):
+            row[name] = round(resumed[key] - killed_at, 1) if key in resumed else None
+        row["task_succeeded_after_kill_s"] = round(
+            cluster.task("dist_waits", run_id, task)["end"].timestamp() - killed_at, 1
+        )
+    cluster.restart(victim)
+    cluster.wait_ready(min(180, remaining()), (victim,))
+    return moved
+
+
+def test_killed_triggerer_hands_its_deferred_waits_to_the_other(cluster: Cluster) -> None:
+    from tests.distributed.dags.distributed_dags import WAIT_SECONDS
+
+    cluster.unpause("dist_waits")
+    moved: dict[str, dict[str, Any]] = {}
+    for attempt in range(2):  # a second run when the first kill did not catch both kinds of wait
+        todo = [task for task in WAIT_TASKS if task not in moved]
+        if not todo:
+            break
+        cluster.hub(
+            "set_endpoint_plan", name="dist-wait", transitions=[["pending", WAIT_SECONDS], ["running", None]]
+        )
+        moved.update(kill_the_holder(cluster, cluster.trigger("dist_waits", run_id=f"waits-{attempt}"), todo))
+    for task, row in moved.items():
+        for key in ("reassigned_s", "running_again_s", "status_seen_s", "task_succeeded_after_kill_s"):
+            SUMMARY["figures"][f"triggerer_kill_{task}_{key}"] = row[key]
+    SUMMARY["triggerer_kill"] = moved
+    write_summary()
+    assert set(moved) == set(WAIT_TASKS), f"waits never caught on a killed triggerer: {moved}"
+
+
+def test_killed_worker_upload_is_retried_on_the_other_worker_with_one_commit(cluster: Cluster) -> None:
+    route = "/api/models/alice/dist-slow/preupload/*"
+    cluster.hub("inject_fault", route=route, latency=90, times=1)
+    cluster.unpause("dist_slow_upload")
+    run_id = cluster.trigger("dist_slow_upload", run_id="slow-upload")
+
+    def uploading() -> dict[str, Any] | None:
+        ti = cluster.task("dist_slow_upload", run_id, "upload")
+        if (
+            ti
+            and ti["state"] == "running"
+            and ti["hostname"]
+            and cluster.hub("request_count", route=route) >= 1
+        ):
+            return ti
+        return None
+
+    ti = wait_until(uploading, min(120, remaining()), "the upload to be waiting on the slow Hub")
+    victim = ti["hostname"]
+    killed_at = cluster.procs[victim].kill9()
+    states = cluster.wait_runs([("dist_slow_upload", run_id)], min(180, remaining()))
+    bad = record_runs(cluster, states)
+    assert not bad, f"the upload was not retried to success: {bad}\n{failing_task_log_excerpts(cluster, bad)}"
+    after = cluster.task("dist_slow_upload", run_id, "upload")
+    assert after is not None
+    recover = round(after["end"].timestamp() - killed_at, 1)
+    SUMMARY["figures"]["worker_kill_upload_succeeded_after_s"] = recover
+    SUMMARY["worker_kill"] = {"from": victim, "to": after["hostname"], "try_number": after["try_number"]}
+    cluster.restart(victim)
+    titles = commit_titles(cluster, "alice/dist-slow")
+    SUMMARY["figures"]["worker_kill_commits"] = titles.count(f"dist slow upload {run_id}")
+    write_summary()
+    assert after["hostname"] != victim and after["try_number"] >= 2, after
+    assert titles.count(f"dist slow upload {run_id}") == 1, titles
+    cluster.wait_ready(min(120, remaining()), (victim,))
+
+
+# -- 5: what every component wrote ------------------------------------------------------------------
+
+#: An error-level line: structlog's console and JSON renderings, and the stdlib's ``... ERROR - ...``.
+ERROR_LINE = re.compile(r'\[(error|critical)\s*\]|"level":\s*"(error|critical)"|\b(ERROR|CRITICAL)\b( -|:)')
+#: Ours: our package, our classes, the XCom keys of our links.
+OURS = re.compile(r"airflow_provider_hub|\bHf[A-Z]\w+|S3ToHfHub|key='hf_\w+'|hf_\w+_url")
+
+
+def scan_lines(paths: list[Path]) -> tuple[list[str], list[str], list[str]]:
+    ours, others, blocked = [], [], []
+    for path in paths:
+        for line in path.read_text(errors="replace").splitlines():
+            if "async thread was blocked" in line.lower():
+                blocked.append(f"{path.name}: {line[:400]}")
+            if ERROR_LINE.search(line):
+                (ours if OURS.search(line) else others).append(f"{path.name}: {line[:400]}")
+    return ours, others, blocked
+
+
+def test_outputs_and_task_logs_are_clean(cluster: Cluster) -> None:
+    listening = cluster.listening_addresses()
+    SUMMARY["listening"] = {name: sorted(addresses) for name, addresses in listening.items()}
+    not_loopback = {
+        name: sorted(a for a in addresses if not a.startswith(("127.", "::1")))
+        for name, addresses in listening.items()
+    }
+    not_loopback = {name: a for name, a in not_loopback.items() if a}
+    task_logs = sorted(p for p in (cluster.home / "logs").rglob("*.log") if "dag_id=" in str(p))
+    components = list(cluster.all_logs())
+    ours, others, blocked = scan_lines(task_logs + components)
+    SUMMARY["figures"]["task_logs_scanned"] = len(task_logs)
+    SUMMARY["error_lines_ours"] = ours
+    SUMMARY["error_lines_others"] = others[:200]
+    SUMMARY["blocked_loop_warnings"] = blocked
+    write_summary()
+    places = {
+        "task log files": log_file_texts(*task_logs),
+        "components' output": log_file_texts(*components),
+        **database_texts(cluster.db_url),
+    }
+    secrets = {name: cluster.secrets[name] for name in ("token", "webhook", "aws")}
+    assert not not_loopback, f"sockets listening beyond loopback: {not_loopback}"
+    assert not ours, f"{len(ours)} error-level line(s) from our code:\n" + "\n".join(ours[:40])
+    assert not blocked, "the triggerer's event loop was blocked:\n" + "\n".join(blocked[:20])
+    assert_no_secret_in(places, secrets)
