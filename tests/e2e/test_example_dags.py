@@ -350,17 +350,17 @@ class InMemoryAssetStateStore:
         self.values[key] = value
 
 
-async def event_after(trigger: Any, change: Any, reading_deliveries: bool) -> Any:
-    """Start ``trigger``, make ``change`` (a blocking call) once it reads deliveries (when
-    ``reading_deliveries``), return its first event."""
+async def event_after(trigger: Any, change: Any, ready: Any) -> Any:
+    """Start ``trigger``, make ``change`` (a blocking call) once ``ready()`` says the trigger waits for it,
+    return its first event."""
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
     events = trigger.run()
     first = asyncio.ensure_future(events.__anext__())
     try:
         deadline = asyncio.get_running_loop().time() + 20
-        while reading_deliveries and "cursor" not in trigger.asset_state_store.values:
-            assert asyncio.get_running_loop().time() < deadline, "the watcher never took its cursor"
+        while not ready():
+            assert asyncio.get_running_loop().time() < deadline, "the watcher never got ready"
             await asyncio.sleep(0.05)
         await asyncio.to_thread(change)
         return await asyncio.wait_for(first, timeout=20)
@@ -432,7 +432,16 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
             )
         )
 
-    event = asyncio.run(event_after(watcher, commit_three_reviews, mode == "webhook"))
+    head_reads = f"/api/datasets/{REFRESH_DATASET}/revision/*"
+    reads_before = hub_connection.request_count(head_reads)
+
+    def ready() -> bool:
+        # The webhook watcher has taken its cursor and reconciled (one head read), so the commit reaches it
+        # as a delivery; the poller is ready at once.
+        reconciled = hub_connection.request_count(head_reads) > reads_before
+        return mode == "poll" or ("cursor" in watcher.asset_state_store.values and reconciled)
+
+    event = asyncio.run(event_after(watcher, commit_three_reviews, ready))
     [commit] = commits
     assert (event.payload["head_sha"], event.payload["source"]) == (commit.oid, mode)
     assert watcher.asset_state_store.values[watermark][-1] == commit.oid  # a restart will not fire it again
