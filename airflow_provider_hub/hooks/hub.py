@@ -34,6 +34,7 @@ import tenacity
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
+from airflow_provider_hub._offloop import aget_connection, new_async_client
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError, HfHubNotFoundError
 from airflow_provider_hub.hooks._access import AccessHookMixin
 from airflow_provider_hub.hooks._endpoints import EndpointsHookMixin
@@ -733,6 +734,18 @@ _MAX_IN_FLIGHT = 64
 _IN_FLIGHT: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
     weakref.WeakKeyDictionary()
 )
+#: Held while a loop's client is built (on a worker thread), so concurrent first reads build one.
+_CLIENT_BUILDS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _repo_type_plural(repo_type: str) -> str:
+    """``models``, ``datasets`` or ``spaces``: the Hub API's path segment for ``repo_type``."""
+    plurals = {"model": "models", "dataset": "datasets", "space": "spaces"}
+    if repo_type not in plurals:
+        raise ValueError(f"repo_type must be one of {', '.join(plurals)}; got {repo_type!r}")
+    return plurals[repo_type]
 
 
 async def _amask_secret(secret: str) -> None:
@@ -774,31 +787,36 @@ class HfHubAsyncHook(BaseHook):
     async def get_settings(self) -> HubConnectionSettings:
         """The connection's validated settings, fetched once per hook without blocking the event loop."""
         if self._settings is None:
-            try:
-                conn = await BaseHook.aget_connection(self.hf_conn_id)
-            except (AttributeError, NotImplementedError, RuntimeError):
-                # Outside a triggerer or task some Airflow versions have no async path: read it on a thread.
-                conn = await asyncio.to_thread(BaseHook.get_connection, self.hf_conn_id)
+            conn = await aget_connection(self.hf_conn_id)
             if conn.password:
                 await _amask_secret(conn.password.strip())
             self._settings = HubConnectionSettings.from_connection(conn)
         return self._settings
 
-    def _client(self) -> httpx.AsyncClient:
+    async def _client(self) -> httpx.AsyncClient:
+        """The shared client of the running loop and this connection; a new one is built on a worker thread."""
         # A client's open connections keep its loop alive, so the weak keys alone never let go of a
         # closed loop: drop those entries here (their sockets died with the loop).
         for closed_loop in [loop for loop in _ASYNC_CLIENTS if loop.is_closed()]:
             del _ASYNC_CLIENTS[closed_loop]
             _IN_FLIGHT.pop(closed_loop, None)
-        clients = _ASYNC_CLIENTS.setdefault(asyncio.get_running_loop(), {})
-        client = clients.get(self.hf_conn_id)
+            _CLIENT_BUILDS.pop(closed_loop, None)
+        loop = asyncio.get_running_loop()
+        client = _ASYNC_CLIENTS.get(loop, {}).get(self.hf_conn_id)
         if client is None or client.is_closed:
-            from airflow_provider_hub import __version__
+            # One build per loop at a time: a thousand triggers starting together share the first client.
+            async with _CLIENT_BUILDS.setdefault(loop, asyncio.Lock()):
+                clients = _ASYNC_CLIENTS.setdefault(loop, {})
+                client = clients.get(self.hf_conn_id)
+                if client is None or client.is_closed:
+                    from airflow_provider_hub import __version__
 
-            client = clients[self.hf_conn_id] = httpx.AsyncClient(
-                follow_redirects=True,
-                headers={"user-agent": f"airflow-provider-hub/{__version__}; httpx/{httpx.__version__}"},
-            )
+                    client = clients[self.hf_conn_id] = await new_async_client(
+                        follow_redirects=True,
+                        headers={
+                            "user-agent": f"airflow-provider-hub/{__version__}; httpx/{httpx.__version__}"
+                        },
+                    )
         return client
 
     async def get_json(
@@ -825,6 +843,7 @@ class HfHubAsyncHook(BaseHook):
         *,
         base: Literal["hub", "endpoints", "router"] = "hub",
         params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
         subject: str | None = None,
     ) -> Any:
         settings = await self.get_settings()
@@ -833,13 +852,13 @@ class HfHubAsyncHook(BaseHook):
         else:
             url = settings.base_url(base) + "/" + path_or_url.lstrip("/")
         headers = {"authorization": f"Bearer {settings.token}"} if settings.token else {}
-        client = self._client()
+        client = await self._client()
         in_flight = _IN_FLIGHT.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(_MAX_IN_FLIGHT))
 
         async def attempt() -> Any:
             async with in_flight:
                 response = await client.request(
-                    method, url, params=params, headers=headers, timeout=settings.timeout
+                    method, url, params=params, data=data, headers=headers, timeout=settings.timeout
                 )
             response.raise_for_status()
             return response.json() if response.content else None
@@ -924,15 +943,29 @@ class HfHubAsyncHook(BaseHook):
 
     async def get_repo_head(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> str:
         """The commit sha ``revision`` points at: one light ``GET /api/{type}s/{repo}/revision/{rev}?expand=sha``."""
-        plurals = {"model": "models", "dataset": "datasets", "space": "spaces"}
-        if repo_type not in plurals:
-            raise ValueError(f"repo_type must be one of {', '.join(plurals)}; got {repo_type!r}")
         data = await self.get_json(
-            f"/api/{plurals[repo_type]}/{repo_id}/revision/{quote(revision, safe='')}",
+            f"/api/{_repo_type_plural(repo_type)}/{repo_id}/revision/{quote(revision, safe='')}",
             params={"expand": "sha"},
             subject=f"{repo_type} {repo_id}@{revision}",
         )
         return data["sha"]
+
+    async def get_path_info(
+        self, repo_id: str, path_in_repo: str, *, repo_type: str = "model", revision: str | None = None
+    ) -> dict[str, Any] | None:
+        """The Hub's entry for ``path_in_repo`` at ``revision`` (``POST /api/{type}s/{repo}/paths-info/{rev}``):
+        ``{"type": "file" | "directory", "path", "oid", "size", "lfs"}``, or ``None`` when there is no such path.
+
+        :raises HfHubNotFoundError: the repo or the revision does not exist.
+        """
+        revision = revision or "main"
+        entries = await self._request(
+            "POST",
+            f"/api/{_repo_type_plural(repo_type)}/{repo_id}/paths-info/{quote(revision, safe='')}",
+            data={"paths": [path_in_repo]},
+            subject=f"{repo_type} {repo_id}@{revision}",
+        )
+        return next((entry for entry in entries or [] if entry.get("path") == path_in_repo), None)
 
     async def get_model_provider_mapping(self, model_id: str) -> dict[str, Any]:
         """The model's Inference Providers mapping, as the Hub sends it (``{provider: {status, providerId, task, ...}}``)."""
@@ -947,6 +980,7 @@ class HfHubAsyncHook(BaseHook):
     async def aclose_shared_clients(cls) -> None:
         """Close the shared clients of the running event loop (a triggerer shutting down, a test ending)."""
         _IN_FLIGHT.pop(asyncio.get_running_loop(), None)
+        _CLIENT_BUILDS.pop(asyncio.get_running_loop(), None)
         clients = _ASYNC_CLIENTS.pop(asyncio.get_running_loop(), {})
         for client in clients.values():
             await client.aclose()

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.hooks._endpoints import FAILED_ENDPOINT_STATUSES
 from airflow_provider_hub.triggers._polling import poll_until_settled
 
@@ -100,9 +101,7 @@ class HfInferenceEndpointTrigger(BaseTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
-
-        hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
+        hook = await async_hook(self.hf_conn_id)
         outcome = await poll_until_settled(
             lambda: hook.get_inference_endpoint(self.name, namespace=self.namespace),
             self._settled_status,

@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.triggers._polling import poll_until_settled
 
 
@@ -80,9 +81,7 @@ class HfInferenceProviderTrigger(BaseTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
-
-        hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
+        hook = await async_hook(self.hf_conn_id)
         outcome = await poll_until_settled(
             lambda: hook.get_model_provider_mapping(self.model_id),
             self._settled_status,

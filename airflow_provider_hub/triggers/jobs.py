@@ -7,6 +7,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.hooks._jobs import TERMINAL_JOB_STAGES
 from airflow_provider_hub.triggers._polling import poll_until_settled
 
@@ -98,9 +99,7 @@ class HfJobTrigger(BaseTrigger):
         return None
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
-
-        hook = HfHubAsyncHook(hf_conn_id=self.hf_conn_id)
+        hook = await async_hook(self.hf_conn_id)
         outcome = await poll_until_settled(
             lambda: hook.get_job(self.job_id, namespace=self.namespace),
             self._settled_status,
@@ -117,10 +116,9 @@ class HfJobTrigger(BaseTrigger):
         """Cancel the Job when a user marks the deferred task failed or clears it (Airflow 3.3+)."""
         if not self.cancel_on_kill:
             return
-        from airflow_provider_hub.hooks.hub import HfHubAsyncHook
-
         try:
-            await HfHubAsyncHook(hf_conn_id=self.hf_conn_id).cancel_job(self.job_id, self.namespace)
+            hook = await async_hook(self.hf_conn_id)
+            await hook.cancel_job(self.job_id, self.namespace)
             self.log.info("Cancelled Job %s/%s", self.namespace, self.job_id)
         except Exception:
             self.log.warning("Could not cancel Job %s/%s", self.namespace, self.job_id, exc_info=True)

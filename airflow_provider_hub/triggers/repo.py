@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.triggers._polling import MAX_CONSECUTIVE_ERRORS
+
+if TYPE_CHECKING:
+    from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
 
 def file_info(entry: Any, revision: str | None) -> dict[str, Any]:
@@ -40,6 +44,28 @@ def find_file(
         return None
     entry = entries.get(path_in_repo)
     return file_info(entry, revision) if isinstance(entry, RepoFile) else None
+
+
+async def afind_file(
+    hook: HfHubAsyncHook, repo_id: str, path_in_repo: str, repo_type: str, revision: str | None
+) -> dict | None:
+    """:func:`find_file` through the async hook: one ``paths-info`` request, no ``huggingface_hub``."""
+    from airflow_provider_hub.exceptions import HfHubNotFoundError
+
+    try:
+        entry = await hook.get_path_info(repo_id, path_in_repo, repo_type=repo_type, revision=revision)
+    except HfHubNotFoundError:
+        return None
+    if entry is None or entry.get("type") != "file":
+        return None
+    lfs = entry.get("lfs")
+    return {
+        "path": entry["path"],
+        "revision": revision or "main",
+        "size": entry.get("size"),
+        "oid": entry.get("oid"),
+        "lfs_sha256": lfs.get("oid") if isinstance(lfs, dict) else None,
+    }
 
 
 class HfRepoFileTrigger(BaseTrigger):
@@ -92,17 +118,12 @@ class HfRepoFileTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        hook = HfHubHook(hf_conn_id=self.hf_conn_id)
+        hook = await async_hook(self.hf_conn_id)
         subject = f"{self.path_in_repo} in {self.repo_type} {self.repo_id}@{self.revision or 'main'}"
         errors = 0
         while True:
             try:
-                # paths-info is a form POST; HfApi's call is blocking, so it runs off the event loop.
-                found = await asyncio.to_thread(
-                    find_file, hook, self.repo_id, self.path_in_repo, self.repo_type, self.revision
-                )
+                found = await afind_file(hook, self.repo_id, self.path_in_repo, self.repo_type, self.revision)
                 errors = 0
             except Exception as exc:
                 errors += 1

@@ -167,8 +167,31 @@ async def test_one_client_per_loop_and_connection(hub: HubEmulator, monkeypatch:
     first, second, other = HfHubAsyncHook(), HfHubAsyncHook(), HfHubAsyncHook("hf_other")
     await asyncio.gather(first.get_json("/api/whoami-v2"), second.get_json("/api/whoami-v2"))
     await other.get_json("/api/whoami-v2")
-    assert first._client() is second._client()
-    assert other._client() is not first._client()
+    assert await first._client() is await second._client()
+    assert await other._client() is not await first._client()
+
+
+async def test_the_client_is_built_once_off_the_loop(
+    hub: HubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading the CA bundle takes 50-200 ms: concurrent first reads wait for one build, on a worker thread."""
+    import threading
+
+    from airflow_provider_hub import _offloop
+
+    builds: list[str] = []
+    build = _offloop.build_async_client
+
+    def counted(**options: object) -> object:
+        builds.append(threading.current_thread().name)
+        return build(**options)
+
+    monkeypatch.setattr(_offloop, "build_async_client", counted)
+    hooks = [HfHubAsyncHook() for _ in range(20)]
+    await asyncio.gather(*(hook.get_json("/api/whoami-v2") for hook in hooks))
+    assert len(builds) == 1
+    assert builds[0] != threading.main_thread().name
+    assert len({id(await hook._client()) for hook in hooks}) == 1
 
 
 async def test_a_burst_of_reads_queues_instead_of_timing_out(
@@ -192,7 +215,7 @@ def test_a_new_event_loop_gets_a_new_client(hub: HubEmulator) -> None:
     async def read() -> tuple[object, asyncio.AbstractEventLoop]:
         hook = HfHubAsyncHook()
         assert (await hook.get_json("/api/whoami-v2"))["name"] == hub.user
-        return hook._client(), asyncio.get_running_loop()
+        return await hook._client(), asyncio.get_running_loop()
 
     first_client, first_loop = asyncio.run(read())
     second_client, _ = asyncio.run(read())  # the first loop is closed: its client must not be reused

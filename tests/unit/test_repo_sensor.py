@@ -69,6 +69,38 @@ def test_poke_missing_repo_file_and_present_file(api: Any, hub_connection: Any) 
     assert on_branch.poke(make_context()).is_done is False  # unknown revision: not yet
 
 
+def test_trigger_reads_what_the_sensor_reads(api: Any, hub_connection: Any) -> None:
+    """The trigger's one async ``paths-info`` read (no ``huggingface_hub``) and the sensor's ``HfApi`` one agree."""
+    from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
+    from airflow_provider_hub.triggers.repo import afind_file, find_file
+
+    api.create_repo("alice/m")
+    api.upload_file(path_or_fileobj=b"weights", path_in_repo="model.safetensors", repo_id="alice/m")
+    api.upload_file(path_or_fileobj=b"{}", path_in_repo="conf/config.json", repo_id="alice/m")
+    api.create_branch("alice/m", branch="dev")
+    lookups = [
+        ("alice/m", "model.safetensors", None),  # LFS
+        ("alice/m", "conf/config.json", "dev"),  # regular, on a branch
+        ("alice/m", "conf", None),  # a folder: not a file
+        ("alice/m", "missing.bin", None),
+        ("alice/m", "model.safetensors", "nope"),  # no such revision
+        ("alice/nothing", "model.safetensors", None),  # no such repo
+    ]
+
+    async def read_all() -> list[Any]:
+        try:
+            hook = HfHubAsyncHook()
+            return [await afind_file(hook, repo, path, "model", rev) for repo, path, rev in lookups]
+        finally:
+            await HfHubAsyncHook.aclose_shared_clients()
+
+    found = asyncio.run(read_all())
+    assert found == [find_file(HfHubHook(), repo, path, "model", rev) for repo, path, rev in lookups]
+    assert found[0]["lfs_sha256"] == hashlib.sha256(b"weights").hexdigest()
+    assert found[1]["revision"] == "dev" and found[1]["lfs_sha256"] is None
+    assert found[2:] == [None, None, None, None]
+
+
 def test_poke_rejects_bad_input_before_any_request(hub_connection: Any) -> None:
     hub_connection.reset_counts()
     with pytest.raises(ValueError, match="path_in_repo '../x' escapes the repository"):
