@@ -90,8 +90,14 @@ def example_dataset_refresh_webhook_setup():
 def example_dataset_refresh():
     @task
     def changed_revision(triggering_asset_events=None) -> dict:
-        """The repo and commit of the newest change among the events that started this run."""
-        event = triggering_asset_events[reviews][-1]
+        """The repo and commit of the newest change among the events that started this run; a run started
+        by hand (no asset event) refreshes from the current head of ``main``."""
+        events = triggering_asset_events.get(reviews) if triggering_asset_events else None
+        if not events:
+            from airflow_provider_hub.hooks.hub import HfHubHook
+
+            return {"repo_id": DATASET, "revision": HfHubHook().repo_head(DATASET, repo_type="dataset")}
+        event = events[-1]
         # A watcher's event carries the trigger's payload; a publishing task's outlet event has the revision.
         payload = event.extra.get("payload", event.extra)
         return {

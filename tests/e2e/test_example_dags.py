@@ -546,3 +546,23 @@ def test_publish_model_trains_publishes_deploys_and_chooses(
     assert choice["provider"] == "nebius"
     assert [row["provider"] for row in choice["candidates"]] == ["nebius", "hf-inference"]
     assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": subprocess_hub.token})
+
+
+def test_dataset_refresh_started_by_hand_refreshes_from_the_head_of_main(
+    hub_connection: Any, run_dag: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A manual run without a logical date and without an asset event (the UI's Trigger button) summarises
+    the file at the current head."""
+    from huggingface_hub import HfApi
+
+    hub_connection.add_repo(
+        REFRESH_DATASET, repo_type="dataset", files={"data/reviews.csv": "text,label\ngood,pos\nbad,neg\n"}
+    )
+    head = HfApi(endpoint=hub_connection.url, token=hub_connection.token).dataset_info(REFRESH_DATASET).sha
+    summaries = tmp_path / "summaries"
+    dag = load_refresh_dag(monkeypatch, trigger="poll", summary_root=summaries.as_uri())
+    dag_run = run_dag(dag, **run_on("manual", pendulum.now("UTC")))
+    assert task_states(dag_run) == {"changed_revision": "success", "refresh": "success"}
+    expected = {"repo_id": REFRESH_DATASET, "revision": head, "rows": 2, "labels": {"neg": 1, "pos": 1}}
+    assert xcom_value(dag_run, "refresh") == expected
+    assert json.loads((summaries / f"{head}.json").read_text()) == expected
