@@ -98,6 +98,8 @@ class Balancer:
         up_reader, up_writer = upstream
         try:
             await asyncio.gather(pipe(client_reader, up_writer), pipe(up_reader, client_writer))
+        except asyncio.CancelledError:  # shutting down
+            pass
         finally:
             for writer in (up_writer, client_writer):
                 writer.close()

@@ -25,7 +25,7 @@ from airflow_provider_hub.operators.repo import HfUploadFolderOperator
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 #: How long the waits of ``dist_waits`` last (the Job sleeps that long; the Endpoint is pending that long).
-WAIT_SECONDS = int(os.environ.get("DIST_WAIT_SECONDS", "45"))
+WAIT_SECONDS = int(os.environ.get("DIST_WAIT_SECONDS", "30"))
 RETRIES = {"retries": 2, "retry_delay": datetime.timedelta(seconds=1)}
 
 
@@ -109,7 +109,7 @@ if os.environ.get("DIST_WEBHOOK_REPO"):
 
     with DAG("dist_on_push", schedule=[pushed], start_date=START, catchup=False, tags=["dist"]):
 
-        @task
+        @task(retries=2, retry_delay=datetime.timedelta(seconds=1))
         def record(triggering_asset_events=None) -> list:
             return [ev.extra.get("payload") for evs in triggering_asset_events.values() for ev in evs]
 
