@@ -21,6 +21,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
+from airflow_provider_hub._offloop import aget_connection, async_hook, new_async_client
 from airflow_provider_hub.utils.webhook_payloads import (
     REPO_TYPES,
     check_path,
@@ -154,12 +155,9 @@ class ReceiverFeed:
         self.client: Any = None
 
     async def __aenter__(self) -> ReceiverFeed:
-        import httpx
-
-        self.client = await asyncio.to_thread(
-            httpx.AsyncClient,
-            headers={"X-Webhook-Secret": self.secret},
-            timeout=httpx.Timeout(RECEIVER_WAIT_SECONDS + 15, connect=10),
+        # A read waits up to RECEIVER_WAIT_SECONDS for the receiver's answer.
+        self.client = await new_async_client(
+            headers={"X-Webhook-Secret": self.secret}, timeout=RECEIVER_WAIT_SECONDS + 15
         )
         self.cursor = await self.watermarks.cursor()
         self.log.info("Reading Hub webhooks recorded at %s", self.url)
@@ -374,25 +372,19 @@ class HfWebhookTrigger(BaseEventTrigger):
 
 
 async def _connection_password(conn_id: str) -> str | None:
-    from airflow.sdk.bases.hook import BaseHook
-
-    if hasattr(BaseHook, "aget_connection"):
-        connection = await BaseHook.aget_connection(conn_id)
-    else:  # Airflow 3.2
-        connection = await asyncio.to_thread(BaseHook.get_connection, conn_id)
-    return connection.password
+    return (await aget_connection(conn_id)).password
 
 
 async def _reconcile(
     hf_conn_id: str, repo_type: str, repo_id: str, revision: str, watermarks: Watermarks, log: Any
 ) -> dict[str, Any] | None:
     """Compare the head with the watermark: an event when it moved, ``None`` when not (or on first sight)."""
+    hook = await async_hook(hf_conn_id)
     from airflow_provider_hub.exceptions import HfHubNotFoundError
-    from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
     repo = f"{repo_type}/{repo_id}@{revision}"
     try:
-        head = await HfHubAsyncHook(hf_conn_id=hf_conn_id).get_repo_head(repo_id, repo_type, revision)
+        head = await hook.get_repo_head(repo_id, repo_type, revision)
     except HfHubNotFoundError:
         return None  # not created yet: its creation will be delivered or polled
     fired = await watermarks.fired(repo)

@@ -9,9 +9,13 @@ default), i.e. when the loop was blocked for more than 0.1 s: each trigger must 
 
 from __future__ import annotations
 
+import json
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from airflow_provider_hub.testing import HubEmulator
 from tests.loop_block import measure_trigger_starts
@@ -25,6 +29,12 @@ ATTEMPTS = 3
 #: holds the GIL, so where no bytecode is cached even an import on a worker thread stalls the loop.
 BYTECODE_CACHE = Path(tempfile.gettempdir()) / "airflow-provider-hub-pycache"
 OLD_HEAD = "0" * 40
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _cases(hub: HubEmulator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -76,6 +86,17 @@ def _cases(hub: HubEmulator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             # A watcher's store, holding an older head: the first poll fires.
             "watermarks": {"head::model/alice/model@main": OLD_HEAD},
         },
+        {
+            "classpath": "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger",
+            "kwargs": {
+                "port": _free_port(),
+                "host": "127.0.0.1",
+                "secret_conn_id": "hf_webhook_secret",
+                "repo_ids": ["alice/model"],
+            },
+            # The secret is read, the listener bound, then the head reconciled against an older one.
+            "watermarks": {"head::model/alice/model@main": OLD_HEAD},
+        },
     ]
     expected = {
         "HfJobTrigger": {"status": "success", "job_id": job_id, "stage": "COMPLETED"},
@@ -86,6 +107,7 @@ def _cases(hub: HubEmulator) -> tuple[list[dict[str, Any]], dict[str, Any]]:
             "file": {"path": "config.json", "revision": "main", "size": 13, "oid": oid, "lfs_sha256": None},
         },
         "HfRepoCommitTrigger": {"source": "poll", "head_sha": head, "previous_sha": OLD_HEAD},
+        "HfWebhookTrigger": {"source": "reconcile", "head_sha": head},
     }
     return cases, expected
 
@@ -94,7 +116,12 @@ def _name(report: dict[str, Any]) -> str:
     return str(report["classpath"]).rsplit(".", 1)[-1]
 
 
-def test_no_trigger_blocks_the_event_loop_from_a_cold_start(hub_connection: HubEmulator) -> None:
+def test_no_trigger_blocks_the_event_loop_from_a_cold_start(
+    hub_connection: HubEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": "loop-secret"})
+    )
     cases, expected = _cases(hub_connection)
     best: dict[str, dict[str, Any]] = {}
     tries: dict[str, list[float | None]] = {}
