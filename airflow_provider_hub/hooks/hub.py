@@ -566,8 +566,14 @@ class HfHubHook(
         """A ``huggingface_hub.HfApi`` configured from the connection.
 
         An empty token means anonymous: no token from ``HF_TOKEN`` or the local token file is sent either.
+        huggingface_hub's progress bars are turned off: a task's stderr is its log at error level, and the
+        operators log their own progress lines.
         """
+        from huggingface_hub.utils import disable_progress_bars
+
         from airflow_provider_hub import __version__
+
+        disable_progress_bars()
 
         settings = self.settings
         route = _Route(settings.inference_endpoints_url, settings.router_url, settings.timeout)

@@ -386,3 +386,19 @@ def test_inference_endpoint_objects_keep_their_connection(
     endpoints["hf_b"].fetch()
     assert second_hub.request_count("/v2/endpoint/alice/shared-name") == 1
     assert endpoints["hf_a"]._token == hub.token
+
+
+def test_uploads_print_no_progress_bar(hub: HubEmulator, capfd: pytest.CaptureFixture[str], tmp_path) -> None:
+    """A task's stderr is its log at error level: huggingface_hub's progress bars must not reach it."""
+    from huggingface_hub.utils import enable_progress_bars
+
+    enable_progress_bars()  # as in a fresh task process
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"\0" * (11 * 1024 * 1024))  # over the LFS threshold: uploaded with a progress bar
+    hook = HfHubHook()
+    hook.call("create_repo", "alice/bars", exist_ok=True)
+    capfd.readouterr()
+    hook.call("upload_folder", repo_id="alice/bars", folder_path=str(tmp_path), idempotent=False)
+    assert "model.safetensors" in hook.call("list_repo_files", "alice/bars")
+    err = capfd.readouterr().err
+    assert "%|" not in err and "it/s" not in err and "B/s" not in err, err[-500:]
