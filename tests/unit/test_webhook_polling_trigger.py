@@ -30,11 +30,20 @@ def test_serialize_round_trip_and_validation():
         HfRepoCommitTrigger(repo_id="alice/m", poll_interval=0)
 
 
+async def recorded_first_sight(running: Running, store: StateStore) -> None:
+    """Let the first poll record the head (the hook's first import runs on a worker thread: no fixed time)."""
+    deadline = asyncio.get_running_loop().time() + 20
+    while "head::model/alice/m@main" not in store.values:
+        assert asyncio.get_running_loop().time() < deadline, "the first poll never recorded the head"
+        await running.expect_nothing(0.05)
+
+
 async def test_fires_once_per_head_change(hub_connection, api):
     api.create_repo("alice/m")
-    running = Running(make_trigger(), StateStore())
+    store = StateStore()
+    running = Running(make_trigger(), store)
     try:
-        await running.expect_nothing(0.3)  # first poll: the head is recorded, not fired
+        await recorded_first_sight(running, store)  # first poll: the head is recorded, not fired
         commit = await asyncio.to_thread(
             api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m"
         )
@@ -62,7 +71,7 @@ async def test_watermark_survives_restart(hub_connection, api):
     api.create_repo("alice/m")
     store = StateStore()
     running = Running(make_trigger(), store)
-    await running.expect_nothing(0.2)
+    await recorded_first_sight(running, store)
     await running.stop()
     before = api.model_info("alice/m").sha
     missed = await asyncio.to_thread(

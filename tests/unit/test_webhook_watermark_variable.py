@@ -45,12 +45,29 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
                 assert getattr(made, "asset_state_store", None) is None  # not a watcher: Variable fallback
                 return made
 
+            async def first_sight(made):
+                """Run ``made`` until its first poll recorded the head (no fixed time: imports vary)."""
+                events = made.run()
+                pending = asyncio.ensure_future(events.__anext__())
+                for _ in range(400):
+                    raw = await asyncio.to_thread(
+                        Variable.get, "hf_watermark::poll:model/alice/var@main", None
+                    )
+                    if raw or pending.done():
+                        break
+                    await asyncio.sleep(0.05)
+                fired = pending.result().payload if pending.done() else None
+                pending.cancel()
+                await asyncio.gather(pending, return_exceptions=True)
+                await events.aclose()
+                return fired
+
             async def scenario():
-                first = await next_event(trigger(), 0.5)  # first sight: recorded only
+                first = await first_sight(trigger())  # first sight: recorded only
                 commit = await asyncio.to_thread(
                     api.upload_file, path_or_fileobj=b"v", path_in_repo="v", repo_id="alice/var"
                 )
-                missed = await next_event(trigger(), 5)  # a restart finds the change made while down
+                missed = await next_event(trigger(), 20)  # a restart finds the change made while down
                 again = await next_event(trigger(), 0.5)  # and never fires it twice
                 return first, commit.oid, missed, again
 
