@@ -427,8 +427,8 @@ class Cluster:
             "AIRFLOW_VAR_HF_DATASET_REFRESH": json.dumps(
                 {
                     "dataset": "acme/refresh-reviews",
-                    "trigger": os.environ.get("DIST_REFRESH_TRIGGER", "poll"),
-                    "webhook_url": f"{self.lb_url}/hf-webhooks/hf-webhook",
+                    "trigger": "webhook",
+                    "airflow_url": self.lb_url,
                     "summary_root": (self.out / "refresh_summaries").as_uri(),
                 }
             ),

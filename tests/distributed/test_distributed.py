@@ -32,7 +32,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.distributed.cluster import Cluster, wait_until
@@ -245,34 +244,41 @@ def test_every_example_dag_runs_with_and_without_a_logical_date(cluster: Cluster
     for dag_id in EXAMPLES_WITHOUT_SCHEDULE:
         cluster.unpause(dag_id)
         first.append((dag_id, cluster.trigger(dag_id, logical_date=FIXED_DATE)))
-    # The asset-scheduled example runs on an asset event: one made through the REST API, as the UI makes it.
+    # The asset-scheduled example runs on a commit to its dataset: the Hub's webhook (which the set-up
+    # example creates) reaches the api-servers' receiver, and the example's watcher fires from there.
     cluster.unpause(EXAMPLE_ON_ASSET)
-    head = httpx.get(f"{cluster.hub_url}/api/datasets/{REFRESH_DATASET}", timeout=10).json()["sha"]
-    [asset_id] = [
-        r[0] for r in cluster.sql("SELECT id FROM asset WHERE uri = :u", u=f"hf://datasets/{REFRESH_DATASET}")
-    ]
-    cluster.api(
-        "POST",
-        "/assets/events",
-        json={"asset_id": asset_id, "extra": {"repo_id": REFRESH_DATASET, "revision": head}},
-    )
-    first.append(
-        (
-            EXAMPLE_ON_ASSET,
-            wait_until(
-                lambda: newest_run(cluster, EXAMPLE_ON_ASSET, "asset_triggered"),
-                60,
-                "the asset-triggered run",
-            ),
-        )
-    )
+    setup_run = first[-1][1]
+    first_sight = f"First sight of dataset/{REFRESH_DATASET}@main"
+    pushed: dict[str, Any] = {}
+
+    def push_when_watched() -> None:
+        if pushed or cluster.run_state(EXAMPLES_WITHOUT_SCHEDULE[-1], setup_run) != "success":
+            return
+        if any(first_sight in cluster.procs[n].output() for n in ("triggerer-1", "triggerer-2")):
+            info = hf_api(cluster).upload_file(
+                path_or_fileobj=b"text,label\ngood,pos\nbad,neg\nfine,pos\n",
+                path_in_repo="data/reviews.csv",
+                repo_id=REFRESH_DATASET,
+                repo_type="dataset",
+                commit_message="Three reviews",
+            )
+            pushed.update(oid=info.oid, at=time.monotonic())
 
     # Then a manual run without a logical date of each, once its first run is over (two runs of one DAG
     # would race on the same repo).
     states: dict[tuple[str, str], str] = {}
     second: dict[str, str] = {}
     deadline = time.monotonic() + min(420, remaining())
-    while time.monotonic() < deadline and len(states) < 2 * len(first):
+    every = len(EXAMPLES_WITH_SCHEDULE) + len(EXAMPLES_WITHOUT_SCHEDULE) + 1
+    while time.monotonic() < deadline and len(states) < 2 * every:
+        push_when_watched()
+        if pushed and EXAMPLE_ON_ASSET not in dict(first):
+            run_id = newest_run(cluster, EXAMPLE_ON_ASSET, "asset_triggered")
+            if run_id:
+                first.append((EXAMPLE_ON_ASSET, run_id))
+                SUMMARY["figures"]["example_commit_to_asset_run_s"] = round(
+                    time.monotonic() - pushed["at"], 1
+                )
         for dag_id, run_id in [*first, *second.items()]:
             state = cluster.run_state(dag_id, run_id)
             if state in ("success", "failed"):
@@ -280,21 +286,15 @@ def test_every_example_dag_runs_with_and_without_a_logical_date(cluster: Cluster
                 if dag_id not in second:
                     second[dag_id] = cluster.trigger(dag_id)
         time.sleep(1)
+    assert pushed, "the dataset refresh watcher never started (or its webhook set-up run failed)"
+    assert EXAMPLE_ON_ASSET in dict(first), f"no asset-triggered run of {EXAMPLE_ON_ASSET} after a commit"
     for dag_id, run_id in [*first, *second.items()]:
         states.setdefault((dag_id, run_id), cluster.run_state(dag_id, run_id) or "missing")
-    manual_asset_run = second[EXAMPLE_ON_ASSET]
     SUMMARY["figures"]["examples_s"] = round(time.monotonic() - t0, 1)
-
-    # A manual run of the asset-scheduled example has no triggering event: the example reads one by design.
-    asset_manual = {(EXAMPLE_ON_ASSET, manual_asset_run): states.pop((EXAMPLE_ON_ASSET, manual_asset_run))}
-    asset_bad = record_runs(cluster, asset_manual)
-    if asset_bad:
-        SUMMARY["findings"].append(
-            f"{EXAMPLE_ON_ASSET} triggered manually (no asset event) fails: {asset_bad}; it reads "
-            "triggering_asset_events[reviews][-1]"
-        )
     bad = record_runs(cluster, states)
     assert not bad, f"runs not green: {json.dumps(bad, indent=1)}\n{failing_task_log_excerpts(cluster, bad)}"
+    summary = json.loads((OUTPUT / "refresh_summaries" / f"{pushed['oid']}.json").read_text())
+    assert (summary["revision"], summary["rows"]) == (pushed["oid"], 3), summary
 
 
 # -- 2: ten concurrent publishing runs ------------------------------------------------------------
@@ -541,8 +541,10 @@ def warm(cluster: Cluster, triggerer: str) -> bool:
 def watcher(cluster: Cluster) -> dict[str, Any] | None:
     """The webhook watcher's trigger and the live triggerer holding it."""
     rows = cluster.sql(
-        "SELECT t.id, t.triggerer_id, j.hostname FROM trigger t JOIN job j ON j.id = t.triggerer_id"
-        " WHERE t.classpath LIKE '%HfWebhookTrigger' AND j.latest_heartbeat > now() - interval '10 seconds'"
+        "SELECT t.id, t.triggerer_id, j.hostname FROM asset_watcher aw JOIN asset a ON a.id = aw.asset_id"
+        " JOIN trigger t ON t.id = aw.trigger_id JOIN job j ON j.id = t.triggerer_id"
+        " WHERE a.uri = :u AND j.latest_heartbeat > now() - interval '10 seconds'",
+        u=f"hf://models/{WEBHOOK_REPO}",
     )
     return {"trigger_id": rows[0][0], "job_id": rows[0][1], "holder": rows[0][2]} if len(rows) == 1 else None
 
@@ -861,12 +863,7 @@ def test_every_socket_is_on_loopback_and_no_secret_shows(cluster: Cluster) -> No
     assert_no_secret_in(places, {name: cluster.secrets[name] for name in ("token", "webhook", "aws")})
 
 
-@pytest.mark.xfail(
-    reason="issue 14: huggingface_hub's upload progress bar reaches the task's stderr (logged at error level) and "
-    "triggers still block the triggerer's loop at start; drop this mark once both are fixed",
-    strict=False,
-)
-def test_no_error_line_from_our_code_nor_blocked_triggerer_loop(cluster: Cluster) -> None:
+def scanned(cluster: Cluster) -> tuple[list[str], list[str], list[str]]:
     task_logs = sorted(p for p in (cluster.home / "logs").rglob("*.log") if "dag_id=" in str(p))
     ours, others, blocked = scan_lines(task_logs + list(cluster.all_logs()))
     SUMMARY["figures"]["task_logs_scanned"] = len(task_logs)
@@ -874,5 +871,19 @@ def test_no_error_line_from_our_code_nor_blocked_triggerer_loop(cluster: Cluster
     SUMMARY["error_lines_others"] = others[:200]
     SUMMARY["blocked_loop_warnings"] = blocked
     write_summary()
+    return ours, others, blocked
+
+
+def test_no_error_line_from_our_code(cluster: Cluster) -> None:
+    ours, _, _ = scanned(cluster)
     assert not ours, f"{len(ours)} error-level line(s) from our code:\n" + "\n".join(ours[:40])
+
+
+@pytest.mark.xfail(
+    reason="issue 14: a fresh triggerer's first start of a trigger of ours (a webhook watcher) still logs "
+    "'async thread was blocked' for 0.6-1.2 s here; drop this mark once it does not",
+    strict=False,
+)
+def test_no_blocked_triggerer_loop(cluster: Cluster) -> None:
+    _, _, blocked = scanned(cluster)
     assert not blocked, "the triggerer's event loop was blocked:\n" + "\n".join(blocked[:20])
