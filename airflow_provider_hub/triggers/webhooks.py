@@ -147,7 +147,8 @@ class ReceiverFeed:
     """The deliveries the api-servers recorded for one path, read after the trigger's cursor."""
 
     def __init__(self, path: str, secret_conn_id: str, secret: str, watermarks: Watermarks, log: Any) -> None:
-        self.url = f"{receiver_url()}/{path}/deliveries"
+        self.path = path
+        self.url = ""
         self.secret_conn_id, self.secret = secret_conn_id, secret
         self.watermarks, self.log = watermarks, log
         self.cursor: int | None = None
@@ -155,6 +156,8 @@ class ReceiverFeed:
         self.client: Any = None
 
     async def __aenter__(self) -> ReceiverFeed:
+        # The first read of a provider's config option loads every provider's config: off the loop.
+        self.url = f"{await asyncio.to_thread(receiver_url)}/{self.path}/deliveries"
         # A read waits up to RECEIVER_WAIT_SECONDS for the receiver's answer.
         self.client = await new_async_client(
             headers={"X-Webhook-Secret": self.secret}, timeout=RECEIVER_WAIT_SECONDS + 15
