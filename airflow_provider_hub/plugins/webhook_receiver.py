@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox
-from airflow_provider_hub.utils.webhook_payloads import check_path, compact_event
+from airflow_provider_hub.utils.webhook_payloads import check_path, event_from_body
 
 URL_PREFIX = "/hf-webhooks"
 #: Largest delivery accepted; the Hub's payloads are a few KiB.
@@ -84,11 +83,7 @@ def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
             body += chunk
             if len(body) > MAX_BODY_BYTES:
                 raise HTTPException(413, f"body larger than {MAX_BODY_BYTES} bytes")
-        try:
-            payload = json.loads(body)
-            event = compact_event(payload) if isinstance(payload, dict) else None
-        except (ValueError, RecursionError):
-            event = None
+        event = event_from_body(bytes(body))
         if event is None:
             raise HTTPException(400, "body is not a Hub webhook payload")
         delivery_id = await run_in_threadpool(get_inbox().record, path, bytes(body), event, matched)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_hub.utils.webhook_payloads import compact_event
+from airflow_provider_hub.utils.webhook_payloads import event_from_body
 
 #: Largest request body the listener reads; the Hub's payloads are a few KiB.
 MAX_BODY_BYTES = 1024 * 1024
@@ -124,11 +124,7 @@ class WebhookListener:
         if not given or not allowed:
             await _respond(writer, 401, "missing or invalid X-Webhook-Secret", keep_alive=keep_alive)
             return keep_alive
-        try:
-            payload = json.loads(body)
-            event = compact_event(payload) if isinstance(payload, dict) else None
-        except (ValueError, RecursionError):
-            event = None
+        event = event_from_body(body)
         if event is None:
             await _respond(writer, 400, "body is not a Hub webhook payload", keep_alive=keep_alive)
             return keep_alive

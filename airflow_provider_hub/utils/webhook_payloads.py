@@ -6,6 +6,7 @@ no I/O, no heavy imports, so the api-server plugin and the triggers share them a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -93,6 +94,15 @@ def compact_event(payload: dict[str, Any]) -> dict[str, Any]:
             "status": discussion.get("status"),
         }
     return compact
+
+
+def event_from_body(body: bytes) -> dict[str, Any] | None:
+    """The trigger's event payload from a delivery's raw body; ``None`` when it is not a Hub payload."""
+    try:
+        payload = json.loads(body)
+        return compact_event(payload) if isinstance(payload, dict) else None
+    except (ValueError, RecursionError):
+        return None
 
 
 def moves_main(event: dict[str, Any]) -> bool:
