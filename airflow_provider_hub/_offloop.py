@@ -99,3 +99,20 @@ def build_async_client(**options: Any) -> httpx.AsyncClient:
 async def new_async_client(**options: Any) -> httpx.AsyncClient:
     """:func:`build_async_client` on a worker thread: the client is ready to send without blocking the loop."""
     return await asyncio.to_thread(lambda: build_async_client(**options))
+
+
+async def amask_secret(secret: str) -> None:
+    """Mask ``secret`` in this process's logs and the supervisor's, from a coroutine.
+
+    Airflow's ``mask_secret`` tells the supervisor with a blocking send: in a triggerer it stops the loop until
+    the supervisor answers (up to a second when it is busy with the database). ``amask_secret`` (3.3+) awaits
+    the answer instead; 3.2 has only the blocking form.
+    """
+    try:
+        from airflow.sdk.log import amask_secret as mask
+    except ImportError:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(secret)
+    else:
+        await mask(secret)

@@ -133,7 +133,11 @@ def webhook_receiver(airflow_db: None, monkeypatch: pytest.MonkeyPatch) -> Itera
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(api_server, host="127.0.0.1", port=port, log_level="warning"))
+    # A reader's long poll would hold a graceful shutdown for its whole wait.
+    config = uvicorn.Config(
+        api_server, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.time() + 10

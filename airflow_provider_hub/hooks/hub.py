@@ -34,7 +34,7 @@ import tenacity
 from airflow.sdk import BaseHook
 from airflow.sdk.log import mask_secret
 
-from airflow_provider_hub._offloop import aget_connection, new_async_client
+from airflow_provider_hub._offloop import aget_connection, amask_secret, new_async_client
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError, HfHubNotFoundError
 from airflow_provider_hub.hooks._access import AccessHookMixin
 from airflow_provider_hub.hooks._endpoints import EndpointsHookMixin
@@ -754,16 +754,6 @@ def _repo_type_plural(repo_type: str) -> str:
     return plurals[repo_type]
 
 
-async def _amask_secret(secret: str) -> None:
-    """Mask ``secret`` from a coroutine: a sync send to the supervisor there could deadlock (Airflow 3.3+)."""
-    try:
-        from airflow.sdk.log import amask_secret
-    except ImportError:  # Airflow 3.2 has only the sync form, and it is safe on an event loop there
-        mask_secret(secret)
-    else:
-        await amask_secret(secret)
-
-
 class HfHubAsyncHook(BaseHook):
     """Async status reads for triggers, on one shared ``httpx.AsyncClient`` per process, event loop and connection.
 
@@ -795,7 +785,7 @@ class HfHubAsyncHook(BaseHook):
         if self._settings is None:
             conn = await aget_connection(self.hf_conn_id)
             if conn.password:
-                await _amask_secret(conn.password.strip())
+                await amask_secret(conn.password.strip())
             self._settings = HubConnectionSettings.from_connection(conn)
         return self._settings
 

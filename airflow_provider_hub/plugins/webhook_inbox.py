@@ -14,6 +14,7 @@ database access from triggers); it is synchronous, called from the receiver's wo
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -38,6 +39,8 @@ RETENTION_SECONDS = 7 * 24 * 3600
 LOOKUP_TTL_SECONDS = 5.0
 #: Most rows one read returns.
 READ_LIMIT = 500
+#: How far the triggerer's clock may be ahead of the database's when it asks what was stored.
+CLOCK_SKEW_SECONDS = 60.0
 
 _metadata = sa.MetaData()
 deliveries = sa.Table(
@@ -138,6 +141,35 @@ class WebhookInbox:
                 sa.select(sa.func.max(deliveries.c.id)).where(deliveries.c.path == path)
             ).scalar()
         return int(value or 0)
+
+    def stored(self, trigger_id: int, heads: list[dict[str, Any]]) -> list[bool]:
+        """For each fired head (``{"repo_type", "repo_id", "head_sha", "since"}``), whether the triggerer
+        stored the event: an asset event of an asset ``trigger_id`` watches, created from a trigger payload for that head, no earlier than ``since`` (epoch seconds).
+
+        A trigger cannot read the database itself; this is how it learns which of its events reached it.
+        """
+        if not heads:
+            return []
+        from airflow.models.asset import AssetEvent, AssetWatcherModel
+        from airflow.utils.session import create_session
+
+        # Clocks of the triggerer and of the database differ a little.
+        earliest = datetime.datetime.fromtimestamp(
+            min(float(h["since"]) for h in heads) - CLOCK_SKEW_SECONDS, tz=datetime.timezone.utc
+        )
+        watched = sa.select(AssetWatcherModel.asset_id).where(AssetWatcherModel.trigger_id == trigger_id)
+        query = sa.select(AssetEvent.extra).where(
+            AssetEvent.timestamp >= earliest, AssetEvent.asset_id.in_(watched)
+        )
+        found: set[tuple[Any, Any, Any]] = set()
+        with create_session() as session:
+            for extra in session.scalars(query):
+                payload = (
+                    extra.get("payload") if isinstance(extra, dict) and extra.get("from_trigger") else None
+                )
+                if isinstance(payload, dict):
+                    found.add((payload.get("repo_type"), payload.get("repo_id"), payload.get("head_sha")))
+        return [(h["repo_type"], h["repo_id"], h["head_sha"]) in found for h in heads]
 
     def accepting(self, path: str, given: str) -> tuple[frozenset[str], list[str]]:
         """The secret connections of ``path``, and those whose password is ``given`` (none when empty).

@@ -9,8 +9,9 @@ The plugin mounts a small FastAPI app under ``/hf-webhooks`` of each api-server.
 - 404 when no ``HfWebhookTrigger`` watches ``path``, 413 over :data:`MAX_BODY_BYTES`, 400 for what is not a
   Hub payload.
 
-``HfWebhookTrigger`` reads the recorded deliveries back with ``GET /hf-webhooks/{path}/deliveries``
-(authenticated with the same secret), from whichever triggerer holds it. The secret is never logged.
+``HfWebhookTrigger`` reads the recorded deliveries back with ``GET /hf-webhooks/{path}/deliveries``, and
+asks with ``POST /hf-webhooks/{path}/stored`` which of the events it fired the triggerer has stored (both
+authenticated with the same secret), from whichever triggerer holds it. The secret is never logged.
 
 The api-server mounts it through :class:`~airflow_provider_hub.plugins.hub_plugin.HfHubPlugin`.
 """
@@ -21,8 +22,9 @@ import asyncio
 import functools
 from typing import Any
 
-from fastapi import FastAPI, Header, HTTPException, Query, Request
+from fastapi import Body, FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
 
 from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox
 from airflow_provider_hub.utils.webhook_payloads import check_path, event_from_body
@@ -34,6 +36,15 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_WAIT_SECONDS = 25.0
 #: How often a waiting reader looks for deliveries recorded by another api-server replica.
 RECHECK_SECONDS = 0.5
+
+
+class StoredHead(BaseModel):
+    """A head a trigger fired an event for, at ``since`` (epoch seconds)."""
+
+    repo_type: str
+    repo_id: str
+    head_sha: str
+    since: float
 
 
 def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
@@ -118,5 +129,19 @@ def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
                 await asyncio.wait({future}, timeout=min(RECHECK_SECONDS, deadline - loop.time()))
             finally:
                 waiting.discard(future)
+
+    @app.post("/{path}/stored")
+    async def stored(
+        path: str,
+        secret_conn_id: str,
+        trigger_id: int = Body(),
+        heads: list[StoredHead] = Body(max_length=1000),
+        x_webhook_secret: str | None = Header(default=None),
+    ) -> dict[str, list[bool]]:
+        path = valid_path(path)
+        if secret_conn_id not in await matching_conn_ids(path, x_webhook_secret):
+            raise HTTPException(401, "missing or invalid X-Webhook-Secret")
+        answer = await run_in_threadpool(get_inbox().stored, trigger_id, [h.model_dump() for h in heads])
+        return {"stored": answer}
 
     return app

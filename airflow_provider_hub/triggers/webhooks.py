@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_provider_hub._offloop import aget_connection, async_hook, new_async_client
+from airflow_provider_hub._offloop import aget_connection, amask_secret, async_hook, new_async_client
 from airflow_provider_hub.utils.webhook_payloads import (
     REPO_TYPES,
     check_path,
@@ -38,6 +40,10 @@ FIRED_HEADS_KEPT = 64
 RECEIVER_WAIT_SECONDS = 20.0
 #: Pause after a failed read of the receiver before the next one.
 RECEIVER_RETRY_SECONDS = 2.0
+#: Age after which an event a previous holder fired, and the triggerer never stored, is fired again: the
+#: previous holder was killed before its triggerer stored it. A holder stopped (not killed) for longer and
+#: then woken stores it too: a duplicate, never a loss.
+REFIRE_AFTER_SECONDS = 30.0
 
 
 # -- watermark ------------------------------------------------------------------------------------
@@ -101,12 +107,86 @@ class Watermarks:
         heads = [h for h in await self.fired(repo) if h != sha]
         await self._set(f"head::{repo}", [*heads, sha][-FIRED_HEADS_KEPT:])
 
+    async def unconfirmed(self) -> list[dict[str, Any]]:
+        """Events fired whose storing by the triggerer is not confirmed yet (see :class:`FiredHeads`)."""
+        value = await self._get("unconfirmed")
+        return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
+
+    async def set_unconfirmed(self, entries: list[dict[str, Any]]) -> None:
+        await self._set("unconfirmed", entries[-FIRED_HEADS_KEPT:])
+
     async def cursor(self) -> int | None:
         value = await self._get("cursor")
         return value if isinstance(value, int) else None
 
     async def set_cursor(self, value: int) -> None:
         await self._set("cursor", value)
+
+
+class FiredHeads:
+    """Which heads a trigger fired for, so that each head fires once across restarts and handovers.
+
+    Without ``confirm`` a head is recorded in the watermark as it fires. With it (the receiver's view of the
+    database), a fired head stays *unconfirmed* until the triggerer has stored its asset event, because a
+    trigger's event reaches the database a moment after it is yielded, through the triggerer's supervisor: a
+    ``kill -9`` in between would otherwise lose it. A later holder fires again what a previous one fired and
+    the database never got, once it is :data:`REFIRE_AFTER_SECONDS` old (a stopped, not yet reassigned-away
+    holder may still store it within that time).
+    """
+
+    def __init__(self, watermarks: Watermarks, confirm: Confirm | None = None) -> None:
+        self.watermarks, self.confirm = watermarks, confirm
+        self.holder = uuid.uuid4().hex
+
+    async def heads(self, repo: str) -> list[str]:
+        """The heads fired for ``repo``, confirmed or not, oldest first."""
+        pending = [e["head"] for e in await self.watermarks.unconfirmed() if e.get("repo") == repo]
+        return [*await self.watermarks.fired(repo), *pending]
+
+    async def fire(self, repo: str, head: str, event: dict[str, Any]) -> bool:
+        """Record that ``event`` fires for ``head``; ``False`` when that head fired already."""
+        if head in await self.heads(repo):
+            return False
+        if self.confirm is None:
+            await self.watermarks.record(repo, head)
+        else:
+            entry = {"repo": repo, "head": head, "event": event, "at": time.time(), "by": self.holder}
+            await self.watermarks.set_unconfirmed([*await self.watermarks.unconfirmed(), entry])
+        return True
+
+    async def settle(self) -> list[dict[str, Any]]:
+        """Confirm what the triggerer stored; return the events a previous holder lost, to fire again."""
+        entries = await self.watermarks.unconfirmed()
+        if not entries or self.confirm is None:
+            return []
+        stored = await self.confirm(entries)
+        if stored is None:  # the receiver is unreachable: ask again next time
+            return []
+        kept, lost = [], []
+        for entry, was_stored in zip(entries, stored, strict=True):
+            if was_stored:
+                await self.watermarks.record(entry["repo"], entry["head"])
+                continue
+            if (
+                entry.get("by") != self.holder
+                and time.time() - float(entry.get("at", 0)) > REFIRE_AFTER_SECONDS
+            ):
+                lost.append(entry["event"])
+                entry = {**entry, "at": time.time(), "by": self.holder}
+            kept.append(entry)
+        await self.watermarks.set_unconfirmed(kept)
+        return lost
+
+    async def next_settle_in(self) -> float | None:
+        """Seconds until an unconfirmed event of a previous holder is due to fire again (``None``: none is)."""
+        foreign = [e for e in await self.watermarks.unconfirmed() if e.get("by") != self.holder]
+        if not foreign:
+            return None
+        due = min(float(e.get("at", 0)) for e in foreign) + REFIRE_AFTER_SECONDS
+        return max(0.0, due - time.time())
+
+
+Confirm = Callable[[list[dict[str, Any]]], Awaitable["list[bool] | None"]]
 
 
 def _get_variable(key: str) -> str | None:
@@ -195,6 +275,32 @@ class ReceiverFeed:
         if self.pending_cursor is not None and self.pending_cursor != self.cursor:
             self.cursor = self.pending_cursor
             await self.watermarks.set_cursor(self.cursor)
+
+    async def stored(self, trigger_id: int, entries: list[dict[str, Any]]) -> list[bool] | None:
+        """Which of the fired ``entries`` the triggerer has stored (``None`` when the receiver did not say)."""
+        heads = [
+            {
+                "repo_type": e["event"]["repo_type"],
+                "repo_id": e["event"]["repo_id"],
+                "head_sha": e["head"],
+                "since": e["at"],
+            }
+            for e in entries
+        ]
+        try:
+            response = await self.client.post(
+                self.url.removesuffix("/deliveries") + "/stored",
+                params={"secret_conn_id": self.secret_conn_id},
+                json={"trigger_id": trigger_id, "heads": heads},
+            )
+            response.raise_for_status()
+            stored = [bool(flag) for flag in response.json()["stored"]]
+            if len(stored) != len(entries):
+                raise ValueError(f"{len(stored)} answers for {len(entries)} heads")
+            return stored
+        except Exception as exc:  # asked again after the next read
+            self.log.warning("Asking %s which events were stored failed: %s", self.url, exc)
+            return None
 
 
 class ListenerFeed:
@@ -327,50 +433,61 @@ class HfWebhookTrigger(BaseEventTrigger):
         return event_matches(event["event"], self.events)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        from airflow.sdk.log import mask_secret
-
         secret = await _connection_password(self.secret_conn_id)
         if not secret:
             raise ValueError(
                 f"connection {self.secret_conn_id!r} has no password to use as the webhook secret"
             )
-        mask_secret(secret)
+        await amask_secret(secret)
         watermarks = Watermarks(self, self._watermark_key())
         feed: ReceiverFeed | ListenerFeed
         if self.port is None:
             feed = ReceiverFeed(self.path, self.secret_conn_id, secret, watermarks, self.log)
         else:
             feed = ListenerFeed(self.host or "0.0.0.0", self.port, self.path, secret, self.log)
+        fired = FiredHeads(watermarks, self._confirmation(feed))
         async with feed:
+            for event in await fired.settle():
+                yield TriggerEvent(event)
             # What was recorded while nobody read it comes first, so that reconciliation only fires for
             # changes the Hub never delivered.
             while events := await feed.read(wait=0):
                 for event in events:
-                    if await self._fires(event, watermarks):
+                    if await self._fires(event, fired):
                         yield TriggerEvent(event)
                 await feed.handled()
             if self.repo_ids is not None and event_matches("repo.content.update", self.events):
                 for repo_type, repo_id in sorted({parse_watched_repo(r) for r in self.repo_ids}):
-                    moved = await _reconcile(
-                        self.hf_conn_id, repo_type, repo_id, "main", watermarks, self.log
-                    )
+                    moved = await _reconcile(self.hf_conn_id, repo_type, repo_id, "main", fired, self.log)
                     if moved is not None:
                         yield TriggerEvent(moved)
             while True:
-                for event in await feed.read(wait=RECEIVER_WAIT_SECONDS) or ():
-                    if await self._fires(event, watermarks):
+                due = await fired.next_settle_in()
+                wait = RECEIVER_WAIT_SECONDS if due is None else min(RECEIVER_WAIT_SECONDS, due + 0.1)
+                for event in await feed.read(wait=wait) or ():
+                    if await self._fires(event, fired):
                         yield TriggerEvent(event)
                 await feed.handled()
+                for event in await fired.settle():
+                    yield TriggerEvent(event)
 
-    async def _fires(self, event: dict[str, Any], watermarks: Watermarks) -> bool:
+    def _confirmation(self, feed: ReceiverFeed | ListenerFeed) -> Confirm | None:
+        """How fired events are confirmed stored: by the receiver, for a trigger a triggerer runs.
+
+        Outside a triggerer (``dag.test``, a test) nothing stores the events, and the opt-in listener has no
+        receiver to ask: there a head counts as fired once yielded.
+        """
+        trigger_id = getattr(self, "trigger_id", None)  # set by the triggerer that runs it
+        if not isinstance(feed, ReceiverFeed) or trigger_id is None:
+            return None
+        return lambda entries: feed.stored(trigger_id, entries)
+
+    async def _fires(self, event: dict[str, Any], fired: FiredHeads) -> bool:
         """Whether ``event`` is wanted and new; a change of ``main`` is recorded as fired."""
         if not self._wanted(event):
             return False
         if moves_main(event):
-            repo = f"{event['repo_type']}/{event['repo_id']}@main"
-            if event["head_sha"] in await watermarks.fired(repo):
-                return False
-            await watermarks.record(repo, event["head_sha"])
+            return await fired.fire(f"{event['repo_type']}/{event['repo_id']}@main", event["head_sha"], event)
         return True
 
 
@@ -379,9 +496,9 @@ async def _connection_password(conn_id: str) -> str | None:
 
 
 async def _reconcile(
-    hf_conn_id: str, repo_type: str, repo_id: str, revision: str, watermarks: Watermarks, log: Any
+    hf_conn_id: str, repo_type: str, repo_id: str, revision: str, fired: FiredHeads, log: Any
 ) -> dict[str, Any] | None:
-    """Compare the head with the watermark: an event when it moved, ``None`` when not (or on first sight)."""
+    """Compare the head with what fired: an event when it moved, ``None`` when not (or on first sight)."""
     hook = await async_hook(hf_conn_id)
     from airflow_provider_hub.exceptions import HfHubNotFoundError
 
@@ -390,22 +507,24 @@ async def _reconcile(
         head = await hook.get_repo_head(repo_id, repo_type, revision)
     except HfHubNotFoundError:
         return None  # not created yet: its creation will be delivered or polled
-    fired = await watermarks.fired(repo)
-    if head in fired:
+    known = await fired.heads(repo)
+    if head in known:
         return None
-    await watermarks.record(repo, head)
-    if not fired:
+    if not known:
+        await fired.watermarks.record(repo, head)
         log.info("First sight of %s at %s: recorded, not fired", repo, head)
         return None
-    return {
+    event = {
         "repo_id": repo_id,
         "repo_type": repo_type,
         "event": "repo.content.update",
         "revision": revision,
         "head_sha": head,
-        "updated_refs": [{"ref": f"refs/heads/{revision}", "old_sha": fired[-1], "new_sha": head}],
+        "updated_refs": [{"ref": f"refs/heads/{revision}", "old_sha": known[-1], "new_sha": head}],
         "source": "reconcile",
     }
+    await fired.fire(repo, head, event)
+    return event
 
 
 class HfRepoCommitTrigger(BaseEventTrigger):
@@ -463,12 +582,12 @@ class HfRepoCommitTrigger(BaseEventTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        watermarks = Watermarks(self, f"poll:{self.repo_type}/{self.repo_id}@{self.revision}")
+        fired = FiredHeads(Watermarks(self, f"poll:{self.repo_type}/{self.repo_id}@{self.revision}"))
         failures = 0
         while True:
             try:
                 event = await _reconcile(
-                    self.hf_conn_id, self.repo_type, self.repo_id, self.revision, watermarks, self.log
+                    self.hf_conn_id, self.repo_type, self.repo_id, self.revision, fired, self.log
                 )
                 failures = 0
             except Exception:
