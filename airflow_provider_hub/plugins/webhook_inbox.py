@@ -58,6 +58,17 @@ deliveries = sa.Table(
 
 
 @dataclass(frozen=True)
+class NewDelivery:
+    """A delivery to record: its path, raw body (a redelivery has the same), parsed event, and the secret
+    connections whose secret it carried."""
+
+    path: str
+    body: bytes
+    event: dict[str, Any]
+    secret_conn_ids: list[str]
+
+
+@dataclass(frozen=True)
 class Delivery:
     """One recorded delivery: its position in the inbox and the trigger's event payload."""
 
@@ -89,32 +100,50 @@ class WebhookInbox:
                             raise
                     self._ready = True
 
-    def record(self, path: str, body: bytes, event: dict[str, Any], secret_conn_ids: list[str]) -> int:
-        """Record a delivery durably and return its id (the first one's, for a redelivery)."""
+    def record(self, deliveries_: list[NewDelivery]) -> list[int]:
+        """Record deliveries durably, in one transaction, and return their ids (the first one's, for a
+        redelivery of the same body to the same path)."""
         self._ensure_table()
-        digest = hashlib.sha256(body).hexdigest()
         now = time.time()
-        row = {
-            "path": path,
-            "digest": digest,
-            "received_at": now,
-            "secret_conn_ids": json.dumps(sorted(secret_conn_ids)),
-            "event": json.dumps({**event, "received_at": now}),
-        }
+        rows = [
+            {
+                "path": d.path,
+                "digest": hashlib.sha256(d.body).hexdigest(),
+                "received_at": now,
+                "secret_conn_ids": json.dumps(sorted(d.secret_conn_ids)),
+                "event": json.dumps({**d.event, "received_at": now}),
+            }
+            for d in deliveries_
+        ]
         try:
-            with self.engine.begin() as conn:
-                result = conn.execute(deliveries.insert().values(**row))
-                delivery_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+            ids = self._insert_new(rows)
         except sa.exc.IntegrityError:
-            with self.engine.begin() as conn:
-                delivery_id = conn.execute(
-                    sa.select(deliveries.c.id).where(deliveries.c.path == path, deliveries.c.digest == digest)
-                ).scalar_one()
+            # Another replica recorded one of them between our lookup and our insert: one at a time.
+            ids = [self._insert_new([row])[0] for row in rows]
         if now - self._pruned_at > 3600:
             self._pruned_at = now
             with self.engine.begin() as conn:
                 conn.execute(deliveries.delete().where(deliveries.c.received_at < now - RETENTION_SECONDS))
-        return delivery_id
+        return ids
+
+    def _insert_new(self, rows: list[dict[str, Any]]) -> list[int]:
+        """Insert the rows not recorded yet, in one transaction; every row's id, in order."""
+        ids: dict[tuple[str, str], int] = {}
+        with self.engine.begin() as conn:
+            for path in {row["path"] for row in rows}:
+                digests = {row["digest"] for row in rows if row["path"] == path}
+                for found_id, digest in conn.execute(
+                    sa.select(deliveries.c.id, deliveries.c.digest).where(
+                        deliveries.c.path == path, deliveries.c.digest.in_(digests)
+                    )
+                ):
+                    ids[(path, digest)] = found_id
+            for row in rows:
+                key = (row["path"], row["digest"])
+                if key not in ids:
+                    result = conn.execute(deliveries.insert().values(**row))
+                    ids[key] = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return [ids[(row["path"], row["digest"])] for row in rows]
 
     def read(self, path: str, secret_conn_id: str, after: int) -> tuple[list[Delivery], int]:
         """The deliveries after ``after`` accepted with ``secret_conn_id``'s secret, and the new cursor."""

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Body, FastAPI, Header, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox
+from airflow_provider_hub.plugins.webhook_inbox import NewDelivery, WebhookInbox
 from airflow_provider_hub.utils.webhook_payloads import check_path, event_from_body
 
 URL_PREFIX = "/hf-webhooks"
@@ -47,6 +48,41 @@ class StoredHead(BaseModel):
     since: float
 
 
+class GroupRecorder:
+    """Records the deliveries that arrive while a write is in progress together, in the next transaction.
+
+    One commit per delivery caps a replica at what the database commits per second (a SQLite fsync each);
+    a burst of deliveries costs one commit per batch instead, and each is still answered only once its
+    batch is committed.
+    """
+
+    def __init__(self, inbox: Callable[[], WebhookInbox]) -> None:
+        self.inbox = inbox
+        self.queue: list[tuple[NewDelivery, asyncio.Future[int]]] = []
+        self.writer: asyncio.Task[None] | None = None
+
+    async def record(self, delivery: NewDelivery) -> int:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self.queue.append((delivery, future))
+        if self.writer is None or self.writer.done():
+            self.writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self.queue:
+            batch, self.queue = self.queue, []
+            try:
+                ids = await run_in_threadpool(self.inbox().record, [delivery for delivery, _ in batch])
+            except Exception as exc:  # each request of the batch answers with it (a 500)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), delivery_id in zip(batch, ids, strict=True):
+                if not future.done():  # its client may have gone meanwhile
+                    future.set_result(delivery_id)
+
+
 def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
     """The receiver's FastAPI app, recording into ``inbox`` (default: Airflow's metadata database)."""
 
@@ -64,6 +100,8 @@ def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
 
     def get_inbox() -> WebhookInbox:
         return inbox if inbox is not None else default_inbox()
+
+    recorder = GroupRecorder(get_inbox)
 
     def valid_path(path: str) -> str:
         try:
@@ -97,7 +135,7 @@ def create_app(inbox: WebhookInbox | None = None) -> FastAPI:
         event = event_from_body(bytes(body))
         if event is None:
             raise HTTPException(400, "body is not a Hub webhook payload")
-        delivery_id = await run_in_threadpool(get_inbox().record, path, bytes(body), event, matched)
+        delivery_id = await recorder.record(NewDelivery(path, bytes(body), event, matched))
         for future in waiting:
             if not future.done():
                 future.set_result(None)

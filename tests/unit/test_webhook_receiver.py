@@ -138,6 +138,23 @@ def test_answers_and_what_is_recorded(receiver, inbox):
     assert SECRET not in json.dumps([r.event for r in rows])
 
 
+async def test_a_burst_is_recorded_together_each_answered_once_committed(receiver, inbox):
+    """Concurrent deliveries share transactions (group commit); each answer names its own row, a redelivery
+    in the same burst names the first one's, and every answered delivery is there to read."""
+    url = f"{receiver}/{PATH}"
+    shas = [f"{n:040x}" for n in range(60)]
+    async with httpx.AsyncClient(headers={"X-Webhook-Secret": SECRET}) as http:
+        answers = await asyncio.gather(
+            *(http.post(url, json=_payload(sha=sha)) for sha in [*shas, shas[0], shas[1]])
+        )
+    assert {a.status_code for a in answers} == {200}
+    ids = [a.json()["id"] for a in answers]
+    assert len(set(ids[:60])) == 60 and ids[60:] == ids[:2]
+    found, _ = inbox.read(PATH, "hf_webhook_secret", 0)
+    assert sorted(d.event["head_sha"] for d in found) == shas
+    assert {d.id for d in found} == set(ids)
+
+
 @pytest.fixture
 def api(hub_connection) -> HfApi:
     return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
