@@ -462,8 +462,16 @@ class Cluster:
             "worker-1": ["celery", "worker", "--skip-serve-logs", "--celery-hostname", "worker-1@localhost"],
             "worker-2": ["celery", "worker", "--skip-serve-logs", "--celery-hostname", "worker-2@localhost"],
         }
+        # asyncio's debug mode names the task of every callback that holds a triggerer's loop > 0.1 s, so
+        # that the test can tell a trigger's own code from the runner's (Airflow's "async thread was
+        # blocked" warning names neither).
+        debug = {"PYTHONASYNCIODEBUG": "1"}
         for name, args in components.items():
-            self.add(name, [AIRFLOW, *args], self.airflow_env(name))
+            self.add(
+                name,
+                [AIRFLOW, *args],
+                self.airflow_env(name, debug if name.startswith("triggerer-") else None),
+            )
         self.wait_ready(300)
         self.figures["airflow_up_s"] = round(time.monotonic() - started, 1)
 

@@ -10,8 +10,9 @@ Run by ``make test-distributed`` (and ``.ci/run``). The tests run in order on on
    ``kill -9`` of the worker running an upload (retried on the other worker, one commit);
 4. webhooks through the api-servers' receiver, with an api-server and a triggerer killed and the
    watcher's triggerer stopped while commits are pushed: one asset-triggered run per commit;
-5. no error line from our code and no "async thread was blocked" warning in any output or task log, no
-   secret anywhere, every listening socket on loopback.
+5. no error line from our code in any output or task log; no trigger's code holds a triggerer's loop (asyncio's
+   debug mode names the task of each slow callback) and every "async thread was blocked" warning is the
+   runner's own; no secret anywhere, every listening socket on loopback.
 
 Figures (times to recover, runs per commit) go to ``tests/distributed/output/summary.{json,md}``.
 """
@@ -824,21 +825,48 @@ def in_sigstop_window(path: Path, line: str) -> bool:
     window = SUMMARY.get("sigstop_window")
     if not window or path.name != f"{window['triggerer']}.log":
         return False
+    when = line_time(line)
+    return when is not None and window["from"] <= when <= window["to"] + 10
+
+
+#: asyncio's debug mode (on in the triggerers) on a callback that held the loop: which task, how long.
+SLOW_CALLBACK = re.compile(r"Executing (?P<what><.*>) took (?P<seconds>\d+(\.\d+)?) seconds")
+#: Airflow's own threshold for "Triggerer's async thread was blocked".
+BLOCK_THRESHOLD_S = 0.2
+
+
+def line_time(line: str) -> float | None:
     try:
-        when = datetime.datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00")).timestamp()
+        return datetime.datetime.fromisoformat(line.split(" ", 1)[0].replace("Z", "+00:00")).timestamp()
     except ValueError:
-        return False
-    return window["from"] <= when <= window["to"] + 10
+        return None
 
 
-def scan_lines(paths: list[Path]) -> tuple[list[str], list[str], list[str]]:
-    ours, others, blocked = [], [], []
+def scan_lines(paths: list[Path]) -> tuple[list[str], list[str], dict[str, list[str]]]:
+    """Error-level lines (ours, others') and the blocked-loop findings: ``by_triggers`` (a callback of a
+    trigger's own task held the loop past the threshold), ``by_runner`` (the runner's own code: Airflow's),
+    ``unexplained`` (a blocked-loop warning with no slow callback of the runner's next to it)."""
+    ours, others = [], []
+    blocked: dict[str, list[str]] = {"by_triggers": [], "by_runner": [], "unexplained": []}
     for path in paths:
+        warnings, runner_slow = [], []
         for line in path.read_text(errors="replace").splitlines():
             if "async thread was blocked" in line.lower() and not in_sigstop_window(path, line):
-                blocked.append(f"{path.name}: {line[:400]}")
+                warnings.append(line)
+            if (slow := SLOW_CALLBACK.search(line)) and not in_sigstop_window(path, line):
+                if "run_trigger" in slow["what"]:
+                    if float(slow["seconds"]) > BLOCK_THRESHOLD_S:
+                        blocked["by_triggers"].append(f"{path.name}: {line[:600]}")
+                else:
+                    runner_slow.append(line)
+                    blocked["by_runner"].append(f"{path.name}: {line[:600]}")
             if ERROR_LINE.search(line):
                 (ours if OURS.search(line) else others).append(f"{path.name}: {line[:400]}")
+        runner_times = [t for t in map(line_time, runner_slow) if t is not None]
+        for warning in warnings:
+            when = line_time(warning)
+            if when is None or not any(abs(when - t) <= 3 for t in runner_times):
+                blocked["unexplained"].append(f"{path.name}: {warning[:400]}")
     return ours, others, blocked
 
 
@@ -860,7 +888,7 @@ def test_every_socket_is_on_loopback_and_no_secret_shows(cluster: Cluster) -> No
     assert_no_secret_in(places, {name: cluster.secrets[name] for name in ("token", "webhook", "aws")})
 
 
-def scanned(cluster: Cluster) -> tuple[list[str], list[str], list[str]]:
+def scanned(cluster: Cluster) -> tuple[list[str], list[str], dict[str, list[str]]]:
     task_logs = sorted(p for p in (cluster.home / "logs").rglob("*.log") if "dag_id=" in str(p))
     ours, others, blocked = scan_lines(task_logs + list(cluster.all_logs()))
     SUMMARY["figures"]["task_logs_scanned"] = len(task_logs)
@@ -876,6 +904,15 @@ def test_no_error_line_from_our_code(cluster: Cluster) -> None:
     assert not ours, f"{len(ours)} error-level line(s) from our code:\n" + "\n".join(ours[:40])
 
 
-def test_no_blocked_triggerer_loop(cluster: Cluster) -> None:
+def test_no_trigger_blocks_the_triggerer_loop(cluster: Cluster) -> None:
+    """No trigger's own code holds a triggerer's loop past Airflow's threshold, and every "async thread was
+    blocked" warning is explained by the runner's own code (a fresh triggerer builds the asset accessors of
+    its first watcher on the loop, which loads every provider's asset URI handlers, the Amazon provider's
+    S3 one importing boto3: Airflow's cost, reported in the summary)."""
     _, _, blocked = scanned(cluster)
-    assert not blocked, "the triggerer's event loop was blocked:\n" + "\n".join(blocked[:20])
+    assert not blocked["by_triggers"], "a trigger blocked the loop:\n" + "\n".join(
+        blocked["by_triggers"][:20]
+    )
+    assert not blocked["unexplained"], "the loop was blocked, by what is not known:\n" + "\n".join(
+        blocked["unexplained"][:20]
+    )
