@@ -135,8 +135,8 @@ def get_provider_info() -> dict[str, Any]:
                 "description": "Defaults for the Hugging Face Hub provider.",
                 "options": {
                     "default_poll_interval": {
-                        "description": "Seconds between status polls of Jobs and Endpoints when an "
-                        "operator does not set poll_interval.",
+                        "description": "Seconds between status reads of Jobs and Endpoints when an "
+                        "operator or trigger does not set poll_interval (sensors wait poke_interval).",
                         "version_added": "0.1.0",
                         "type": "integer",
                         "example": "30",

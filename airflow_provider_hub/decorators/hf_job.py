@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk.bases.decorator import DecoratedOperator, task_decorator_factory
 
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.hooks.states import JobState
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class _HfJobDecoratedOperator(DecoratedOperator, HfRunJobOperator):
         return super().execute(context)
 
     def _finish(self, summary: dict[str, Any], tail: list[str]) -> Any:
-        if summary["stage"] == "COMPLETED":
+        if JobState.from_summary(summary).succeeded:
             result = _marked(tail, RESULT_MARKER)
             if result is None:
                 raise HfHubError(

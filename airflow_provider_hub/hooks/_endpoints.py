@@ -16,21 +16,6 @@ from airflow_provider_hub.hooks._jobs import resolve_namespace
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
-#: Statuses an Endpoint reports (``huggingface_hub.InferenceEndpointStatus``).
-ENDPOINT_STATUSES = (
-    "pending",
-    "initializing",
-    "updating",
-    "updateFailed",
-    "running",
-    "paused",
-    "failed",
-    "scaledToZero",
-)
-#: Statuses that end any wait with a failure: the Endpoint will not get anywhere by itself.
-FAILED_ENDPOINT_STATUSES = ("failed", "updateFailed")
-#: Statuses an Endpoint only leaves when someone resumes it.
-SLEEPING_ENDPOINT_STATUSES = ("paused", "scaledToZero")
 #: The Inference Endpoints web UI (the link shown on tasks when the connection uses the public service).
 ENDPOINTS_UI = "https://endpoints.huggingface.co"
 PUBLIC_ENDPOINTS_API = "https://api.endpoints.huggingface.cloud/v2"

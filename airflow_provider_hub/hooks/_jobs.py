@@ -14,12 +14,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from huggingface_hub import HfApi, JobInfo
 
-#: Stages a Job never leaves, in the order error messages list them.
-TERMINAL_JOB_STAGES = ("COMPLETED", "CANCELED", "ERROR", "DELETED")
-#: Terminal stages that are not a success.
-FAILED_JOB_STAGES = frozenset({"CANCELED", "ERROR", "DELETED"})
-#: Stages of a Job that has not finished yet.
-ACTIVE_JOB_STAGES = frozenset({"SCHEDULING", "RUNNING"})
 #: A Hub user or organization name.
 NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}")
 

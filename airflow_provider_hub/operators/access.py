@@ -19,21 +19,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from threading import Lock
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_hub._checks import check_bool, check_names, check_whole_number
 from airflow_provider_hub.hooks._repo import check_repo_id, check_repo_type
-from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-UI_COLOR = "#FFD21E"
 #: The Hub's limit on a rejection reason.
 MAX_REJECTION_REASON = 200
 #: ``accept_if`` answers meaning "leave it pending".
@@ -80,7 +76,7 @@ class _Report:
     rules: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
-class HfAcceptAccessRequestsOperator(BaseOperator):
+class HfAcceptAccessRequestsOperator(HfHubBaseOperator):
     """Decide the pending access requests of a gated repo by policy.
 
     A request is accepted when its user matches ``allow_users``, its e-mail domain is in
@@ -123,7 +119,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         "decision", "error"}], "dry_run"}`` (plus ``"emails": {user: email}`` with ``log_emails``).
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "repo_id",
         "repo_type",
         "allow_users",
@@ -134,9 +130,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         "max_requests",
         "dry_run_only",
         "max_concurrency",
-        "hf_conn_id",
     )
-    ui_color = UI_COLOR
     operator_extra_links = (HfRepoLink(),)
 
     def __init__(
@@ -154,7 +148,6 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         dry_run: bool = False,
         max_concurrency: int = 16,
         log_emails: bool = False,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -173,11 +166,6 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
         self.dry_run_only = dry_run
         self.max_concurrency = max_concurrency
         self.log_emails = log_emails
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     # -- validation (before any network call) --------------------------------------------------------
     def _check(self) -> None:
@@ -388,7 +376,7 @@ class HfAcceptAccessRequestsOperator(BaseOperator):
             self.log.info("Accepted: %s", ", ".join(report.accepted))
 
 
-class HfGrantAccessOperator(BaseOperator):
+class HfGrantAccessOperator(HfHubBaseOperator):
     """Give users access to a gated repo directly, without an access request from them.
 
     Example::
@@ -402,8 +390,7 @@ class HfGrantAccessOperator(BaseOperator):
     :return: ``{"granted": [...], "already_had_access": [...]}``.
     """
 
-    template_fields: Sequence[str] = ("repo_id", "users", "repo_type", "hf_conn_id")
-    ui_color = UI_COLOR
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "users", "repo_type")
 
     def __init__(
         self,
@@ -411,18 +398,12 @@ class HfGrantAccessOperator(BaseOperator):
         repo_id: str,
         users: Sequence[str],
         repo_type: str = "model",
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.repo_id = repo_id
         self.users = users
         self.repo_type = repo_type
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         check_repo_type(self.repo_type)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Collection, Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, conf
@@ -24,9 +23,12 @@ from airflow_provider_hub.exceptions import (
     HfHubNotFoundError,
     HfHubTerminalStateError,
 )
+from airflow_provider_hub.hooks.states import EndpointState, Verdict
 from airflow_provider_hub.links import HfInferenceEndpointLink
 from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
-from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.triggers._base import configured_poll_interval
+from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
@@ -56,10 +58,8 @@ UPDATABLE_SETTINGS = (
 
 def endpoint_failure(summary: Mapping[str, Any]) -> HfHubTerminalStateError:
     """The no-retry error for an Endpoint that reports ``failed`` / ``updateFailed``, with its own message."""
-    return HfHubTerminalStateError(
-        f"Inference Endpoint {summary['namespace']}/{summary['name']} is {summary['status']}: "
-        f"{summary.get('message') or 'no message'}"
-    )
+    reason = EndpointState.from_summary(summary).failure_reason()
+    return HfHubTerminalStateError(f"Inference Endpoint {summary['namespace']}/{summary['name']} {reason}")
 
 
 def check_endpoint_name(task_id: str, name: Any) -> None:
@@ -88,12 +88,11 @@ def _updatable_settings(operator: BaseOperator) -> dict[str, Any]:
     return settings
 
 
-class _EndpointOperator(BaseOperator):
+class _EndpointOperator(HfHubBaseOperator):
     """Shared arguments and the wait logic of the lifecycle operators."""
 
-    template_fields: Sequence[str] = ("name", "namespace", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("name", "namespace")
     operator_extra_links: Collection[BaseOperatorLink] = (HfInferenceEndpointLink(),)
-    ui_color = "#FFD21E"
     #: Statuses :meth:`wait_for_status` waits for after this operator's action.
     target_statuses: tuple[str, ...] = ("running",)
 
@@ -103,13 +102,14 @@ class _EndpointOperator(BaseOperator):
         name: str,
         namespace: str | None = None,
         wait: bool = True,
-        poll_interval: float = 30.0,
+        poll_interval: float | None = None,
         wait_timeout: float | None = 3600.0,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        hf_conn_id: str = "huggingface_hub_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if poll_interval is None:
+            poll_interval = configured_poll_interval()
         if poll_interval <= 0:
             raise ValueError(f"{self.task_id}: poll_interval must be > 0; got {poll_interval!r}")
         if wait_timeout is not None and wait_timeout <= 0:
@@ -120,23 +120,16 @@ class _EndpointOperator(BaseOperator):
         self.poll_interval = poll_interval
         self.wait_timeout = wait_timeout
         self.deferrable = deferrable
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def wait_for_status(self, context: Context, summary: dict[str, Any]) -> dict[str, Any]:
         """Poll until the Endpoint reaches :attr:`target_statuses` (or defer); fail at once on ``failed``."""
         HfInferenceEndpointLink.persist(context, summary.get("page_url"))
         deadline = time.monotonic() + self.wait_timeout if self.wait_timeout is not None else None
         while True:
-            verdict = judge_endpoint_status(summary["status"], summary["url"], self.target_statuses)
-            if verdict == "done":
+            verdict = EndpointState.from_summary(summary).verdict(self.target_statuses)
+            if verdict is Verdict.DONE:
                 return summary
-            if verdict == "failed":
+            if verdict is Verdict.FAILED:
                 raise endpoint_failure(summary)
             if self.deferrable:
                 self.defer(
@@ -240,13 +233,14 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
     :param if_exists: ``"fail"``, ``"reuse"`` or ``"update"``. (templated)
     :param namespace: user or org owning the Endpoint; default: the connection's namespace, else the token's user. (templated)
     :param wait_for_running: wait until the Endpoint runs (and serves its URL).
-    :param poll_interval: seconds between status reads while waiting.
+    :param poll_interval: seconds between status reads while waiting; default
+        ``[huggingface_hub] default_poll_interval`` (30).
     :param wait_timeout: give up waiting after this many seconds (``None``: never).
     :param deferrable: wait in the triggerer.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "name",
         "repository",
         "revision",
@@ -268,7 +262,6 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         "tags",
         "if_exists",
         "namespace",
-        "hf_conn_id",
     )
 
     def __init__(
@@ -444,13 +437,14 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
     :param tags: Endpoint tags. (templated)
     :param namespace: the Endpoint's namespace. (templated)
     :param wait_for_running: wait until the updated Endpoint runs.
-    :param poll_interval: seconds between status reads while waiting.
+    :param poll_interval: seconds between status reads while waiting; default
+        ``[huggingface_hub] default_poll_interval`` (30).
     :param wait_timeout: give up waiting after this many seconds (``None``: never).
     :param deferrable: wait in the triggerer.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("name", *UPDATABLE_SETTINGS, "namespace", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("name", *UPDATABLE_SETTINGS, "namespace")
 
     def __init__(
         self,
@@ -516,7 +510,8 @@ class HfPauseInferenceEndpointOperator(_EndpointOperator):
     :param name: the Endpoint's name. (templated)
     :param namespace: the Endpoint's namespace. (templated)
     :param wait_for_completion: wait until the Endpoint reports ``paused``.
-    :param poll_interval: seconds between status reads while waiting.
+    :param poll_interval: seconds between status reads while waiting; default
+        ``[huggingface_hub] default_poll_interval`` (30).
     :param wait_timeout: give up waiting after this many seconds (``None``: never).
     :param deferrable: wait in the triggerer.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
@@ -546,7 +541,8 @@ class HfResumeInferenceEndpointOperator(_EndpointOperator):
     :param name: the Endpoint's name. (templated)
     :param namespace: the Endpoint's namespace. (templated)
     :param wait_for_running: wait until the Endpoint runs.
-    :param poll_interval: seconds between status reads while waiting.
+    :param poll_interval: seconds between status reads while waiting; default
+        ``[huggingface_hub] default_poll_interval`` (30).
     :param wait_timeout: give up waiting after this many seconds (``None``: never).
     :param deferrable: wait in the triggerer.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
@@ -574,7 +570,8 @@ class HfScaleToZeroInferenceEndpointOperator(_EndpointOperator):
     :param name: the Endpoint's name. (templated)
     :param namespace: the Endpoint's namespace. (templated)
     :param wait_for_completion: wait until the Endpoint reports ``scaledToZero``.
-    :param poll_interval: seconds between status reads while waiting.
+    :param poll_interval: seconds between status reads while waiting; default
+        ``[huggingface_hub] default_poll_interval`` (30).
     :param wait_timeout: give up waiting after this many seconds (``None``: never).
     :param deferrable: wait in the triggerer.
     :param hf_conn_id: the Hugging Face Hub connection. (templated)

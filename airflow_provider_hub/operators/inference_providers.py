@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
-
-from airflow.sdk import BaseOperator
 
 from airflow_provider_hub._checks import check_bool, check_whole_number
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.hooks.states import LIVE_PROVIDER_STATUS
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_hub.hooks.hub import HfHubHook
 
 #: strategy -> (the figure it ranks by, whether higher is better)
 STRATEGIES: dict[str, tuple[str, bool]] = {
@@ -84,7 +82,7 @@ def rank_providers(
     excluded: list[dict[str, str]] = []
     for entry in entries:
         row = candidate_row(entry)
-        if live_only and row["status"] != "live":
+        if live_only and row["status"] != LIVE_PROVIDER_STATUS:
             reason = f"live_only: status is {row['status']!r}"
         elif require_tools and row["supports_tools"] is not True:
             reason = f"require_tools: supports_tools is {row['supports_tools']!r}"
@@ -120,7 +118,7 @@ def _table(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-class HfChooseInferenceProviderOperator(BaseOperator):
+class HfChooseInferenceProviderOperator(HfHubBaseOperator):
     """Choose the Inference Provider to use for ``model_id`` from the router's provider metadata.
 
     Reads ``GET {router_url}/v1/models/{model_id}``, drops providers that fail a filter, ranks the rest by
@@ -151,16 +149,14 @@ class HfChooseInferenceProviderOperator(BaseOperator):
     :param hf_conn_id: the Hugging Face Hub connection (its ``router_url``). (templated)
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "model_id",
         "strategy",
         "require_tools",
         "require_structured_output",
         "min_context_length",
         "live_only",
-        "hf_conn_id",
     )
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -171,7 +167,6 @@ class HfChooseInferenceProviderOperator(BaseOperator):
         require_structured_output: bool = False,
         min_context_length: int | None = None,
         live_only: bool = True,
-        hf_conn_id: str = "huggingface_hub_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -185,13 +180,6 @@ class HfChooseInferenceProviderOperator(BaseOperator):
         self.require_structured_output = require_structured_output
         self.min_context_length = min_context_length
         self.live_only = live_only
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not isinstance(self.model_id, str) or self.model_id.count("/") != 1:

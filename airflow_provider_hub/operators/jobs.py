@@ -11,16 +11,18 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import conf
 from airflow.sdk.log import redact
 
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.hooks.states import JobState
 from airflow_provider_hub.links import HfJobLink
 from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
-from airflow_provider_hub.triggers.jobs import TERMINAL_JOB_STAGES, HfJobTrigger
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.triggers._base import configured_poll_interval
+from airflow_provider_hub.triggers.jobs import HfJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -159,7 +161,7 @@ class JobLogFollower:
             self.emitted = max(self.emitted, len(lines))
 
 
-class HfRunJobOperator(BaseOperator):
+class HfRunJobOperator(HfHubBaseOperator):
     """Run a Hugging Face Job: a Docker ``image`` + ``command``, or a uv ``script``; wait for it and return its outcome.
 
     The Job carries labels naming its task instance (``airflow-dag``, ``airflow-task``, ``airflow-run``,
@@ -213,7 +215,7 @@ class HfRunJobOperator(BaseOperator):
     :param labels: extra Job labels. (templated)
     :param wait_for_completion: wait for the Job to end; ``False`` returns once it started.
     :param deferrable: wait in the triggerer (:class:`~airflow_provider_hub.triggers.jobs.HfJobTrigger`).
-    :param poll_interval: seconds between status reads.
+    :param poll_interval: seconds between status reads; default ``[huggingface_hub] default_poll_interval`` (30).
     :param stream_logs: write the Job's log lines to the task log.
     :param cancel_on_kill: cancel the Job when the task is killed (``on_kill``, execution timeout, and in
         deferrable mode the trigger's ``on_kill`` on Airflow 3.3+).
@@ -221,7 +223,7 @@ class HfRunJobOperator(BaseOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "image",
         "command",
         "script",
@@ -235,7 +237,6 @@ class HfRunJobOperator(BaseOperator):
         "timeout",
         "namespace",
         "labels",
-        "hf_conn_id",
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "command": "json",
@@ -245,7 +246,6 @@ class HfRunJobOperator(BaseOperator):
         "labels": "json",
     }
     operator_extra_links = (HfJobLink(),)
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -264,11 +264,10 @@ class HfRunJobOperator(BaseOperator):
         labels: dict[str, str] | None = None,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float = 30,
+        poll_interval: float | None = None,
         stream_logs: bool = True,
         cancel_on_kill: bool = True,
         reattach: bool = True,
-        hf_conn_id: str = "huggingface_hub_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -279,6 +278,8 @@ class HfRunJobOperator(BaseOperator):
         if command is not None and image is None:
             raise ValueError(f"{self.task_id}: image is required with command; got image=None")
         check_secrets(secrets, owner=self.task_id)
+        if poll_interval is None:
+            poll_interval = configured_poll_interval()
         if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
             raise ValueError(
                 f"{self.task_id}: poll_interval must be a positive number of seconds; got {poll_interval!r}"
@@ -301,7 +302,6 @@ class HfRunJobOperator(BaseOperator):
         self.stream_logs = stream_logs
         self.cancel_on_kill = cancel_on_kill
         self.reattach = reattach
-        self.hf_conn_id = hf_conn_id
         self.job_id: str | None = None
         self.job_namespace: str | None = None
         self._script_source = ""
@@ -309,12 +309,6 @@ class HfRunJobOperator(BaseOperator):
     def _builds_own_script(self) -> bool:
         """Subclasses that generate ``script`` at run time (``@task.hf_job``) say so here."""
         return False
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     # -- input --------------------------------------------------------------------------------------
     def _check_rendered(self) -> None:
@@ -406,7 +400,8 @@ class HfRunJobOperator(BaseOperator):
         """This task instance's Job from an earlier try that is running or completed, if any."""
         jobs = self.hook.find_jobs(labels={TI_LABEL: ti_hash}, namespace=namespace)
         for job in jobs:
-            if job.status.stage in ("SCHEDULING", "RUNNING", "COMPLETED"):
+            state = JobState.from_summary(self.hook.job_summary(job))
+            if state.active or state.succeeded:
                 return job
         if jobs:
             self.log.info("Earlier Jobs of this task instance failed (%s); starting a new one", jobs[0].id)
@@ -433,7 +428,7 @@ class HfRunJobOperator(BaseOperator):
         self.log.info("Job page: %s", summary["url"])
         created = job.created_at.timestamp() if getattr(job, "created_at", None) else time.time()
 
-        if summary["stage"] == "COMPLETED":
+        if JobState.from_summary(summary).succeeded:
             follower = self._follower()
             follower.finish(wait=0)
             return self._finish(summary, list(follower.tail))
@@ -482,7 +477,7 @@ class HfRunJobOperator(BaseOperator):
         follower = self._follower()
         if self.stream_logs:
             follower.start()
-        while summary["stage"] not in TERMINAL_JOB_STAGES:
+        while not JobState.from_summary(summary).terminal:
             now = time.time()
             if deadline is not None and now >= deadline:
                 self._cancel("its timeout passed")
@@ -533,12 +528,9 @@ class HfRunJobOperator(BaseOperator):
         self.hook.cancel_job(self.job_id, self.job_namespace)
 
     def _failure_message(self, summary: dict[str, Any], tail: list[str], what: str | None = None) -> str:
-        what = what or f"ended in stage {summary['stage']}"
         lines = tail[-FAILURE_LOG_LINES:]
-        message = f"Hub Job {summary['job_id']} {what}"
-        if summary.get("message"):
-            message += f" ({summary['message']})"
-        message += f": {summary['url']}"
+        reason = JobState.from_summary(summary).failure_reason(what)
+        message = f"Hub Job {summary['job_id']} {reason}: {summary['url']}"
         if lines:
             message += "\nLast log lines:\n" + "\n".join(lines)
         # A Job may print its secrets; exception messages are stored and shown outside the masked log.
@@ -546,7 +538,7 @@ class HfRunJobOperator(BaseOperator):
 
     def _finish(self, summary: dict[str, Any], tail: list[str]) -> Any:
         """The task's return value for a COMPLETED Job; raise for any other terminal stage."""
-        if summary["stage"] != "COMPLETED":
+        if not JobState.from_summary(summary).succeeded:
             raise HfHubError(self._failure_message(summary, tail))
         self.log.info("Job %s COMPLETED", summary["job_id"])
         # The Job's status message may quote a secret; XCom is shown outside the masked log.

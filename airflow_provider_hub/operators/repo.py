@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Collection, Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +28,15 @@ from airflow_provider_hub.hooks._repo import (
     check_repo_type,
     check_revision,
 )
-from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
+from airflow_provider_hub.operators.base import UI_COLOR as UI_COLOR  # transfers/_s3.py reads it here
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
 
     from airflow_provider_hub.hooks._repo import CommitOutcome
-
-UI_COLOR = "#FFD21E"
 
 
 def annotate_outlets(
@@ -71,31 +69,18 @@ def publish_commit_outcome(
     return outcome.as_dict()
 
 
-class _HfRepoOperator(BaseOperator):
-    """Shared plumbing: the lazily built hook, repo id/type validation, links and outlet events.
+class _HfRepoOperator(HfHubBaseOperator):
+    """Shared plumbing: repo id/type validation, links and outlet events.
 
     Every subclass but :class:`HfCreateRepoOperator` commits (or tags a commit) and sets both links.
     """
 
-    ui_color = UI_COLOR
     operator_extra_links: Collection[BaseOperatorLink] = (HfRepoLink(), HfCommitLink())
 
-    def __init__(
-        self,
-        *,
-        repo_id: str,
-        repo_type: str = "model",
-        hf_conn_id: str = HfHubHook.default_conn_name,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, repo_id: str, repo_type: str = "model", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.repo_id = repo_id
         self.repo_type = repo_type
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _checked_repo(self) -> tuple[str, str]:
         """The rendered repo id (qualified with the connection's namespace) and type, validated."""
@@ -120,7 +105,7 @@ class HfCreateRepoOperator(_HfRepoOperator):
     :return: ``{"repo_id", "repo_type", "repo_url"}``.
     """
 
-    template_fields: Sequence[str] = ("repo_id", "repo_type", "private", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "repo_type", "private")
     operator_extra_links = (HfRepoLink(),)  # it makes no commit
 
     def __init__(
@@ -131,10 +116,9 @@ class HfCreateRepoOperator(_HfRepoOperator):
         private: bool | None = None,
         exist_ok: bool = True,
         space_sdk: str | None = None,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
         self.private = private
         self.exist_ok = exist_ok
         self.space_sdk = space_sdk
@@ -203,7 +187,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
         "files_deleted", "files_unchanged", "bytes_uploaded", "no_changes", ...}``.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "repo_id",
         "folder_path",
         "path_in_repo",
@@ -214,7 +198,6 @@ class HfUploadFolderOperator(_HfRepoOperator):
         "allow_patterns",
         "ignore_patterns",
         "delete_patterns",
-        "hf_conn_id",
     )
 
     def __init__(
@@ -234,10 +217,9 @@ class HfUploadFolderOperator(_HfRepoOperator):
         create_repo: bool = False,
         private: bool | None = None,
         progress_interval: float = 10.0,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
         self.folder_path = folder_path
         self.path_in_repo = path_in_repo
         self.revision = revision
@@ -496,7 +478,7 @@ class HfCreateCommitOperator(_HfRepoOperator):
     :return: same keys as :class:`HfUploadFolderOperator` (plus ``files_copied``, ``rebased``).
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = hub_template_fields(
         "repo_id",
         "operations",
         "commit_message",
@@ -505,7 +487,6 @@ class HfCreateCommitOperator(_HfRepoOperator):
         "revision",
         "parent_commit",
         "local_root",
-        "hf_conn_id",
     )
     template_fields_renderers = {"operations": "json"}
 
@@ -522,10 +503,9 @@ class HfCreateCommitOperator(_HfRepoOperator):
         on_head_moved: str = "fail",
         local_root: str | None = None,
         create_pr: bool = False,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
         if on_head_moved not in ON_HEAD_MOVED_POLICIES:
             raise ValueError(f"on_head_moved must be 'fail' or 'rebase'; got {on_head_moved!r}")
         self.operations = operations
@@ -584,7 +564,9 @@ class HfCreateTagOperator(_HfRepoOperator):
     :return: ``{"repo_id", "repo_type", "repo_url", "tag", "commit_oid", "created"}``.
     """
 
-    template_fields: Sequence[str] = ("repo_id", "tag", "revision", "tag_message", "repo_type", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields(
+        "repo_id", "tag", "revision", "tag_message", "repo_type"
+    )
 
     def __init__(
         self,
@@ -595,10 +577,9 @@ class HfCreateTagOperator(_HfRepoOperator):
         tag_message: str | None = None,
         repo_type: str = "model",
         exist_ok: bool = False,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
-        super().__init__(repo_id=repo_id, repo_type=repo_type, hf_conn_id=hf_conn_id, **kwargs)
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
         self.tag = tag
         self.revision = revision
         self.tag_message = tag_message

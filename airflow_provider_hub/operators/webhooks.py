@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_hub.hooks._webhooks import normalize_domains, normalize_watched
-from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class HfCreateWebhookOperator(BaseOperator):
+class HfCreateWebhookOperator(HfHubBaseOperator):
     """Ensure a Hub webhook posts changes of ``watched`` to ``url`` (idempotent).
 
     An existing webhook of the connection's user with the same ``url`` and the same watched items is
@@ -37,11 +34,10 @@ class HfCreateWebhookOperator(BaseOperator):
     :param watched: ``[{"type": "model"|"dataset"|"space"|"user"|"org", "name": ...}]`` (templated).
     :param domains: ``["repo"]``, ``["discussion"]`` or both (default both) (templated).
     :param secret_conn_id: connection whose password is sent as ``X-Webhook-Secret``; ``None`` for no secret.
-    :param hf_conn_id: the Hub connection (its token's user owns the webhook).
+    :param hf_conn_id: the Hub connection (its token's user owns the webhook) (templated).
     """
 
-    template_fields: Sequence[str] = ("url", "watched", "domains", "secret_conn_id")
-    ui_color = "#FFD21E"
+    template_fields: Sequence[str] = hub_template_fields("url", "watched", "domains", "secret_conn_id")
 
     def __init__(
         self,
@@ -50,7 +46,6 @@ class HfCreateWebhookOperator(BaseOperator):
         watched: list[Mapping[str, str]],
         domains: list[str] | None = None,
         secret_conn_id: str | None = None,
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -58,11 +53,6 @@ class HfCreateWebhookOperator(BaseOperator):
         self.watched = watched
         self.domains = domains
         self.secret_conn_id = secret_conn_id
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         if not isinstance(self.url, str) or not self.url.startswith(("http://", "https://")):

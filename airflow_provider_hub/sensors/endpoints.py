@@ -5,28 +5,27 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, cast
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_provider_hub.hooks._endpoints import ENDPOINT_STATUSES, SLEEPING_ENDPOINT_STATUSES
+from airflow_provider_hub.hooks.states import EndpointState, Verdict
 from airflow_provider_hub.links import HfInferenceEndpointLink
+from airflow_provider_hub.operators.base import hub_template_fields
 from airflow_provider_hub.operators.endpoints import (
     check_endpoint_name,
     endpoint_failure,
     summary_after_event,
 )
-from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
+from airflow_provider_hub.sensors.base import HfHubBaseSensor
+from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_hub.hooks.hub import HfHubHook
 
-
-class HfInferenceEndpointSensor(BaseSensorOperator):
+class HfInferenceEndpointSensor(HfHubBaseSensor):
     """Wait until an Inference Endpoint reaches ``target_status``; fail at once if it reports ``failed``.
 
     Works in ``poke`` and ``reschedule`` mode, or deferrable
@@ -53,9 +52,8 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("name", "namespace", "target_status", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("name", "namespace", "target_status")
     operator_extra_links = (HfInferenceEndpointLink(),)
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -64,8 +62,6 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
         namespace: str | None = None,
         target_status: str = "running",
         resume_if_paused: bool = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        hf_conn_id: str = "huggingface_hub_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,19 +69,11 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
         self.namespace = namespace
         self.target_status = target_status
         self.resume_if_paused = resume_if_paused
-        self.deferrable = deferrable
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _validate(self) -> None:
-        if self.target_status not in ENDPOINT_STATUSES:
+        if self.target_status not in EndpointState.STATUSES:
             raise ValueError(
-                f"target_status must be one of {', '.join(ENDPOINT_STATUSES)}; got {self.target_status!r}"
+                f"target_status must be one of {', '.join(EndpointState.STATUSES)}; got {self.target_status!r}"
             )
         check_endpoint_name(self.task_id, self.name)
 
@@ -95,17 +83,17 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
         HfInferenceEndpointLink.persist(context, summary["page_url"])
         if (
             self.resume_if_paused
-            and summary["status"] in SLEEPING_ENDPOINT_STATUSES
+            and EndpointState.from_summary(summary).sleeping
             and summary["status"] != self.target_status
         ):
             self.log.info(
                 "Endpoint %s/%s is %s: resuming it", summary["namespace"], self.name, summary["status"]
             )
             summary = self.hook.resume_inference_endpoint(self.name, summary["namespace"])
-        verdict = judge_endpoint_status(summary["status"], summary["url"], [self.target_status])
-        if verdict == "failed":
+        verdict = EndpointState.from_summary(summary).verdict([self.target_status])
+        if verdict is Verdict.FAILED:
             raise endpoint_failure(summary)
-        if verdict == "waiting":
+        if verdict is Verdict.WAITING:
             self.log.info(
                 "Endpoint %s/%s is %s; waiting for %s",
                 summary["namespace"],
@@ -113,7 +101,7 @@ class HfInferenceEndpointSensor(BaseSensorOperator):
                 summary["status"],
                 self.target_status,
             )
-        return PokeReturnValue(is_done=verdict == "done", xcom_value=summary)
+        return PokeReturnValue(is_done=verdict is Verdict.DONE, xcom_value=summary)
 
     def execute(self, context: Context) -> Any:
         if not self.deferrable:

@@ -5,21 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_hub.triggers.inference_providers import HfInferenceProviderTrigger, live_providers
+from airflow_provider_hub.hooks.states import live_providers
+from airflow_provider_hub.operators.base import hub_template_fields
+from airflow_provider_hub.sensors.base import HfHubBaseSensor
+from airflow_provider_hub.triggers.inference_providers import HfInferenceProviderTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_hub.hooks.hub import HfHubHook
 
-
-class HfInferenceProviderSensor(BaseSensorOperator):
+class HfInferenceProviderSensor(HfHubBaseSensor):
     """Wait until ``model_id`` is ``live`` on one of ``providers`` (or on any provider).
 
     Reads the model's ``inferenceProviderMapping`` on the Hub. Works in ``poke`` and ``reschedule`` mode, or
@@ -38,29 +38,12 @@ class HfInferenceProviderSensor(BaseSensorOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("model_id", "providers", "hf_conn_id")
-    ui_color = "#FFD21E"
+    template_fields: Sequence[str] = hub_template_fields("model_id", "providers")
 
-    def __init__(
-        self,
-        *,
-        model_id: str,
-        providers: Sequence[str] | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        hf_conn_id: str = "huggingface_hub_default",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, model_id: str, providers: Sequence[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.model_id = model_id
         self.providers = providers
-        self.deferrable = deferrable
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _wanted(self) -> list[str] | None:
         if not isinstance(self.model_id, str) or self.model_id.count("/") != 1:

@@ -4,25 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
+from airflow_provider_hub.hooks.states import JobState, Verdict
 from airflow_provider_hub.links import HfJobLink
-from airflow_provider_hub.triggers.jobs import TERMINAL_JOB_STAGES, HfJobTrigger
+from airflow_provider_hub.operators.base import hub_template_fields
+from airflow_provider_hub.sensors.base import HfHubBaseSensor
+from airflow_provider_hub.triggers.jobs import HfJobTrigger
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_hub.hooks.hub import HfHubHook
 
-_STAGES = ("SCHEDULING", "RUNNING", *TERMINAL_JOB_STAGES)
-
-
-class HfJobSensor(BaseSensorOperator):
+class HfJobSensor(HfHubBaseSensor):
     """Wait until a Hub Job reaches one of ``target_stages``; fail at once if it ends in another stage.
 
     Works in ``poke`` and ``reschedule`` mode, or deferrable (:class:`~airflow_provider_hub.triggers.jobs.HfJobTrigger`).
@@ -41,9 +39,8 @@ class HfJobSensor(BaseSensorOperator):
     :param hf_conn_id: the Hugging Face Hub connection. (templated)
     """
 
-    template_fields: Sequence[str] = ("job_id", "target_stages", "namespace", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("job_id", "target_stages", "namespace")
     operator_extra_links = (HfJobLink(),)
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -51,30 +48,21 @@ class HfJobSensor(BaseSensorOperator):
         job_id: str,
         target_stages: Sequence[str] = ("COMPLETED",),
         namespace: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        hf_conn_id: str = "huggingface_hub_default",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.job_id = job_id
         self.target_stages = target_stages
         self.namespace = namespace
-        self.deferrable = deferrable
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        from airflow_provider_hub.hooks.hub import HfHubHook
-
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _targets(self) -> list[str]:
         stages = [self.target_stages] if isinstance(self.target_stages, str) else list(self.target_stages)
         targets = [str(stage).upper() for stage in stages]
-        unknown = [stage for stage in targets if stage not in _STAGES]
+        unknown = [stage for stage in targets if stage not in JobState.STAGES]
         if not targets or unknown:
             raise ValueError(
-                f"target_stages must be a non-empty list of {', '.join(_STAGES)}; got {self.target_stages!r}"
+                f"target_stages must be a non-empty list of {', '.join(JobState.STAGES)}; "
+                f"got {self.target_stages!r}"
             )
         if not isinstance(self.job_id, str) or not self.job_id.strip():
             raise ValueError(f"job_id must be a non-empty string; got {self.job_id!r}")
@@ -82,13 +70,14 @@ class HfJobSensor(BaseSensorOperator):
 
     def _judge(self, context: Context, summary: dict[str, Any], targets: list[str]) -> bool:
         HfJobLink.persist(context, summary["url"])
-        if summary["stage"] in targets:
+        state = JobState.from_summary(summary)
+        verdict = state.verdict(targets)
+        if verdict is Verdict.DONE:
             return True
-        if summary["stage"] in TERMINAL_JOB_STAGES:
-            detail = f" ({summary['message']})" if summary.get("message") else ""
+        if verdict is Verdict.FAILED:
             raise HfHubTerminalStateError(
-                f"Hub Job {summary['job_id']} ended in stage {summary['stage']}{detail}, not in "
-                f"{', '.join(targets)}: {summary['url']}"
+                f"Hub Job {summary['job_id']} {state.failure_reason()}, not in {', '.join(targets)}: "
+                f"{summary['url']}"
             )
         self.log.info("Job %s is %s; waiting for %s", summary["job_id"], summary["stage"], ", ".join(targets))
         return False

@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
 from airflow_provider_hub.hooks._repo import (
@@ -17,15 +16,16 @@ from airflow_provider_hub.hooks._repo import (
     check_repo_type,
     check_revision,
 )
-from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
+from airflow_provider_hub.operators.base import hub_template_fields
+from airflow_provider_hub.sensors.base import HfHubBaseSensor
 from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, find_file
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 
-class HfRepoFileSensor(BaseSensorOperator):
+class HfRepoFileSensor(HfHubBaseSensor):
     """Wait until ``path_in_repo`` is a file of the repo at ``revision``.
 
     A repo or revision that does not exist yet counts as "not yet". Works in ``poke`` and
@@ -46,9 +46,8 @@ class HfRepoFileSensor(BaseSensorOperator):
     :return: ``{"path", "revision", "size", "oid", "lfs_sha256"}`` of the file.
     """
 
-    template_fields: Sequence[str] = ("repo_id", "path_in_repo", "repo_type", "revision", "hf_conn_id")
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "path_in_repo", "repo_type", "revision")
     operator_extra_links = (HfRepoLink(),)
-    ui_color = "#FFD21E"
 
     def __init__(
         self,
@@ -57,8 +56,6 @@ class HfRepoFileSensor(BaseSensorOperator):
         path_in_repo: str,
         repo_type: str = "model",
         revision: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        hf_conn_id: str = HfHubHook.default_conn_name,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -66,12 +63,6 @@ class HfRepoFileSensor(BaseSensorOperator):
         self.path_in_repo = path_in_repo
         self.repo_type = repo_type
         self.revision = revision
-        self.deferrable = deferrable
-        self.hf_conn_id = hf_conn_id
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     def _target(self) -> tuple[str, str, str]:
         repo_type = check_repo_type(self.repo_type)

@@ -1,16 +1,18 @@
-"""Trigger of the deferrable :class:`~airflow_provider_hub.sensors.repo.HfRepoFileSensor`."""
+"""The polling triggers of repos: :class:`HfRepoFileTrigger` (the deferrable wait of
+:class:`~airflow_provider_hub.sensors.repo.HfRepoFileSensor`) and :class:`HfRepoCommitTrigger` (an asset
+watcher's trigger that polls a branch's head)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger
 
-from airflow_provider_hub._offloop import async_hook
-from airflow_provider_hub.triggers._polling import MAX_CONSECUTIVE_ERRORS
+from airflow_provider_hub.hooks.states import Verdict
+from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, HfPollingTrigger
+from airflow_provider_hub.triggers._watermarks import FiredHeads, Watermarks, reconcile_head
+from airflow_provider_hub.utils.webhook_payloads import REPO_TYPES, parse_watched_repo
 
 if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
@@ -68,11 +70,17 @@ async def afind_file(
     }
 
 
-class HfRepoFileTrigger(BaseTrigger):
+class HfRepoFileTrigger(HfPollingTrigger["dict[str, Any] | None"]):
     """Poll a repo until a file exists at a revision; fires once.
 
     Events: ``{"status": "success", "file": {...}}``, ``{"status": "timeout", "message"}`` once
-    ``end_time`` (epoch seconds) passes, ``{"status": "error", "message"}`` after repeated failures.
+    ``end_time`` (epoch seconds) passes, ``{"status": "error", "message"}`` after
+    :data:`~airflow_provider_hub.triggers._base.MAX_CONSECUTIVE_ERRORS` failed reads in a row. A repo or
+    revision that does not exist yet counts as "not yet".
+
+    Example::
+
+        HfRepoFileTrigger(repo_id="acme/sentiment", path_in_repo="model.safetensors", poll_interval=60)
 
     :param repo_id: ``namespace/name``.
     :param path_in_repo: the file to wait for.
@@ -92,52 +100,101 @@ class HfRepoFileTrigger(BaseTrigger):
         revision: str | None = None,
         poll_interval: float = 60.0,
         end_time: float | None = None,
-        hf_conn_id: str = "huggingface_hub_default",
+        hf_conn_id: str = DEFAULT_CONN_ID,
     ) -> None:
-        super().__init__()
+        super().__init__(hf_conn_id=hf_conn_id, poll_interval=poll_interval, end_time=end_time)
         self.repo_id = repo_id
         self.path_in_repo = path_in_repo
         self.repo_type = repo_type
         self.revision = revision
-        self.poll_interval = poll_interval
-        self.end_time = end_time
-        self.hf_conn_id = hf_conn_id
 
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            "airflow_provider_hub.triggers.repo.HfRepoFileTrigger",
-            {
-                "repo_id": self.repo_id,
-                "path_in_repo": self.path_in_repo,
-                "repo_type": self.repo_type,
-                "revision": self.revision,
-                "poll_interval": self.poll_interval,
-                "end_time": self.end_time,
-                "hf_conn_id": self.hf_conn_id,
-            },
-        )
+    @property
+    def subject(self) -> str:
+        return f"{self.path_in_repo} in {self.repo_type} {self.repo_id}@{self.revision or 'main'}"
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = await async_hook(self.hf_conn_id)
-        subject = f"{self.path_in_repo} in {self.repo_type} {self.repo_id}@{self.revision or 'main'}"
-        errors = 0
-        while True:
-            try:
-                found = await afind_file(hook, self.repo_id, self.path_in_repo, self.repo_type, self.revision)
-                errors = 0
-            except Exception as exc:
-                errors += 1
-                self.log.warning(
-                    "Polling %s failed (%d/%d): %s", subject, errors, MAX_CONSECUTIVE_ERRORS, exc
-                )
-                if errors >= MAX_CONSECUTIVE_ERRORS:
-                    yield TriggerEvent({"status": "error", "message": f"Polling {subject} failed: {exc}"})
-                    return
-                found = None
-            if found is not None:
-                yield TriggerEvent({"status": "success", "file": found})
-                return
-            if self.end_time is not None and time.time() >= self.end_time:
-                yield TriggerEvent({"status": "timeout", "message": f"{subject} did not appear in time"})
-                return
-            await asyncio.sleep(self.poll_interval)
+    @property
+    def timeout_message(self) -> str:
+        return f"{self.subject} did not appear in time"
+
+    async def read(self, hook: HfHubAsyncHook) -> dict[str, Any] | None:
+        return await afind_file(hook, self.repo_id, self.path_in_repo, self.repo_type, self.revision)
+
+    def judge(self, reading: dict[str, Any] | None) -> Verdict:
+        return Verdict.WAITING if reading is None else Verdict.DONE
+
+    def payload(self, status: str, reading: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
+        if status == "success":
+            return {"status": status, "file": reading}
+        return {"status": status, "message": message}
+
+
+class HfRepoCommitTrigger(HfPollingTrigger["dict[str, Any] | None"], BaseEventTrigger):
+    """Fire when the head commit of ``revision`` of a repo changes, by polling (no inbound networking).
+
+    One light request per interval (``GET /api/{type}s/{repo}/revision/{rev}?expand=sha``). The heads fired for
+    are kept as a watermark (:class:`~airflow_provider_hub.triggers._watermarks.Watermarks`), so a restarted
+    trigger fires once for a change made while it was down and never twice for the same head. The first poll
+    only records the head. It keeps polling through failed reads, logging every
+    :data:`~airflow_provider_hub.triggers._base.MAX_CONSECUTIVE_ERRORS`-th at error level.
+
+    Importable as ``airflow_provider_hub.triggers.webhooks.HfRepoCommitTrigger`` too, the path it serializes
+    under.
+
+    Event payload: ``{"repo_id", "repo_type", "revision", "head_sha", "previous_sha",
+    "event": "repo.content.update", "source": "poll", "updated_refs"}``.
+
+    Example::
+
+        trigger = HfRepoCommitTrigger(repo_id="alice/my-model", poll_interval=60)
+        model = Asset("hf://models/alice/my-model", watchers=[AssetWatcher(name="poll", trigger=trigger)])
+
+    :param repo_id: ``namespace/name``.
+    :param repo_type: ``model``, ``dataset`` or ``space``.
+    :param revision: the branch to watch.
+    :param poll_interval: seconds between polls.
+    :param hf_conn_id: the Hub connection.
+    """
+
+    # Where it was defined first: running watchers' trigger rows and their hash (BaseEventTrigger.hash) name it.
+    serialized_classpath = "airflow_provider_hub.triggers.webhooks.HfRepoCommitTrigger"
+    fires_once = False
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        repo_type: str = "model",
+        revision: str = "main",
+        poll_interval: float = 60,
+        hf_conn_id: str = DEFAULT_CONN_ID,
+    ) -> None:
+        parse_watched_repo(repo_id)
+        if repo_type not in REPO_TYPES:
+            raise ValueError(f"repo_type must be one of {', '.join(REPO_TYPES)}; got {repo_type!r}")
+        if not revision or not isinstance(revision, str):
+            raise ValueError(f"revision must be a branch name; got {revision!r}")
+        if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds; got {poll_interval!r}")
+        # poll_interval is kept as given, not as a float: it is part of the watcher's hash.
+        super().__init__(hf_conn_id=hf_conn_id, poll_interval=poll_interval)
+        self.repo_id, self.repo_type, self.revision = repo_id, repo_type, revision
+
+    @property
+    def subject(self) -> str:
+        return f"the head of {self.repo_type} {self.repo_id}@{self.revision}"
+
+    @cached_property
+    def _fired(self) -> FiredHeads:
+        # Built at the first read, not in __init__: the triggerer sets asset_state_store after construction.
+        return FiredHeads(Watermarks(self, f"poll:{self.repo_type}/{self.repo_id}@{self.revision}"))
+
+    async def read(self, hook: HfHubAsyncHook) -> dict[str, Any] | None:
+        """The event of a head this trigger has not fired for yet (recorded as fired), else ``None``."""
+        return await reconcile_head(hook, self.repo_type, self.repo_id, self.revision, self._fired, self.log)
+
+    def judge(self, reading: dict[str, Any] | None) -> Verdict:
+        return Verdict.WAITING if reading is None else Verdict.DONE
+
+    def payload(self, status: str, reading: dict[str, Any] | None, message: str | None) -> dict[str, Any]:
+        assert reading is not None  # it only fires for a new head
+        return {**reading, "source": "poll", "previous_sha": reading["updated_refs"][0]["old_sha"]}

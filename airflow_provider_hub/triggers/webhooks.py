@@ -4,201 +4,40 @@
   (:mod:`airflow_provider_hub.plugins.webhook_receiver`) and records them in the metadata database; the
   trigger reads what was recorded, from whichever triggerer holds it, binding no port. With ``port`` it
   listens itself instead (:mod:`airflow_provider_hub.utils.webhook_listener`), for a single triggerer.
-- :class:`HfRepoCommitTrigger` polls a branch's head instead, for deployments the Hub cannot reach.
+- :class:`~airflow_provider_hub.triggers.repo.HfRepoCommitTrigger` polls a branch's head instead, for
+  deployments the Hub cannot reach; it lives with the other polling triggers and is importable from here too.
 
-Both keep a *watermark* (the head shas they fired for, newest last) per watched repo, in the watcher's
-``asset_state_store`` (Airflow >= 3.3) or in an Airflow Variable (Airflow 3.2), so that a restarted
-trigger fires for the changes it missed and never twice for the same head. The webhook trigger also keeps
-its *cursor* there: the id of the last recorded delivery it has handled.
+Both keep a watermark of the heads they fired for (:mod:`airflow_provider_hub.triggers._watermarks`), so that a
+restarted trigger fires for the changes it missed and never twice for the same head.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_hub._offloop import aget_connection, amask_secret, async_hook, new_async_client
+from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, SerializesInitArguments
+from airflow_provider_hub.triggers._watermarks import REFIRE_AFTER_SECONDS as REFIRE_AFTER_SECONDS
+from airflow_provider_hub.triggers._watermarks import Confirm, FiredHeads, Watermarks, reconcile_head
+
+# HfRepoCommitTrigger and REFIRE_AFTER_SECONDS were defined here: this module's path is the one API.md, DAG
+# files, tests/distributed and the stored trigger rows of running watchers name.
+from airflow_provider_hub.triggers.repo import HfRepoCommitTrigger as HfRepoCommitTrigger
 from airflow_provider_hub.utils.webhook_payloads import (
-    REPO_TYPES,
     check_path,
     event_matches,
     moves_main,
     parse_watched_repo,
 )
 
-#: Consecutive failed polls after which HfRepoCommitTrigger logs at error level (it keeps polling).
-_ERROR_LOG_EVERY = 5
-#: Head shas remembered per repo: a late redelivery of any of them does not fire again.
-FIRED_HEADS_KEPT = 64
 #: Longest a read of the receiver waits for a new delivery (the receiver answers earlier when one comes).
 RECEIVER_WAIT_SECONDS = 20.0
 #: Pause after a failed read of the receiver before the next one.
 RECEIVER_RETRY_SECONDS = 2.0
-#: Age after which an event a previous holder fired, and the triggerer never stored, is fired again: the
-#: previous holder was killed before its triggerer stored it. A holder stopped (not killed) for longer and
-#: then woken stores it too: a duplicate, never a loss.
-REFIRE_AFTER_SECONDS = 30.0
-
-
-# -- watermark ------------------------------------------------------------------------------------
-
-
-class Watermarks:
-    """The head shas fired for per ``{repo_type}/{repo_id}@{revision}``, and the webhook trigger's cursor.
-
-    Kept in the watcher's ``asset_state_store`` when the triggerer provides one (Airflow >= 3.3); otherwise
-    in the Airflow Variable ``hf_watermark::<trigger key>`` (a JSON object), which works on 3.2 and for a
-    trigger run outside a watcher. Every read goes to the store, not to a copy: after a handover, or when a
-    stopped triggerer wakes up, what another triggerer fired meanwhile is seen. The Variable is read and
-    written through the task SDK, so it needs the triggerer (or ``dag.test``) context.
-    """
-
-    def __init__(self, trigger: BaseEventTrigger, key: str) -> None:
-        self._store = getattr(trigger, "asset_state_store", None)
-        self._variable = f"hf_watermark::{key}"
-
-    def _accessors(self) -> list[Any]:
-        # Identical watchers of several assets share one trigger, whose store then spans those assets and has
-        # no single-asset form: keep the watermark in each of them.
-        store = self._store
-        many = [*getattr(store, "_by_name", {}).values(), *getattr(store, "_by_uri", {}).values()]
-        return many or [store]
-
-    async def _get(self, key: str) -> Any:
-        if self._store is not None:
-            for accessor in self._accessors():
-                value = await accessor.aget(key)
-                if value is not None:
-                    return value
-            return None
-        return (await self._load()).get(key)
-
-    async def _set(self, key: str, value: Any) -> None:
-        if self._store is not None:
-            for accessor in self._accessors():
-                await accessor.aset(key, value)
-            return
-        values = await self._load()
-        values[key] = value
-        await asyncio.to_thread(_set_variable, self._variable, json.dumps(values))
-
-    async def _load(self) -> dict[str, Any]:
-        raw = await asyncio.to_thread(_get_variable, self._variable)
-        try:
-            loaded = json.loads(raw) if raw else {}
-        except ValueError:
-            loaded = {}
-        return loaded if isinstance(loaded, dict) else {}
-
-    async def fired(self, repo: str) -> list[str]:
-        """The heads fired for ``repo``, newest last (a bare string is what earlier versions stored)."""
-        value = await self._get(f"head::{repo}")
-        if isinstance(value, str):
-            return [value]
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-    async def record(self, repo: str, sha: str) -> None:
-        heads = [h for h in await self.fired(repo) if h != sha]
-        await self._set(f"head::{repo}", [*heads, sha][-FIRED_HEADS_KEPT:])
-
-    async def unconfirmed(self) -> list[dict[str, Any]]:
-        """Events fired whose storing by the triggerer is not confirmed yet (see :class:`FiredHeads`)."""
-        value = await self._get("unconfirmed")
-        return [entry for entry in value if isinstance(entry, dict)] if isinstance(value, list) else []
-
-    async def set_unconfirmed(self, entries: list[dict[str, Any]]) -> None:
-        await self._set("unconfirmed", entries[-FIRED_HEADS_KEPT:])
-
-    async def cursor(self) -> int | None:
-        value = await self._get("cursor")
-        return value if isinstance(value, int) else None
-
-    async def set_cursor(self, value: int) -> None:
-        await self._set("cursor", value)
-
-
-class FiredHeads:
-    """Which heads a trigger fired for, so that each head fires once across restarts and handovers.
-
-    Without ``confirm`` a head is recorded in the watermark as it fires. With it (the receiver's view of the
-    database), a fired head stays *unconfirmed* until the triggerer has stored its asset event, because a
-    trigger's event reaches the database a moment after it is yielded, through the triggerer's supervisor: a
-    ``kill -9`` in between would otherwise lose it. A later holder fires again what a previous one fired and
-    the database never got, once it is :data:`REFIRE_AFTER_SECONDS` old (a stopped, not yet reassigned-away
-    holder may still store it within that time).
-    """
-
-    def __init__(self, watermarks: Watermarks, confirm: Confirm | None = None) -> None:
-        self.watermarks, self.confirm = watermarks, confirm
-        self.holder = uuid.uuid4().hex
-
-    async def heads(self, repo: str) -> list[str]:
-        """The heads fired for ``repo``, confirmed or not, oldest first."""
-        pending = [e["head"] for e in await self.watermarks.unconfirmed() if e.get("repo") == repo]
-        return [*await self.watermarks.fired(repo), *pending]
-
-    async def fire(self, repo: str, head: str, event: dict[str, Any]) -> bool:
-        """Record that ``event`` fires for ``head``; ``False`` when that head fired already."""
-        if head in await self.heads(repo):
-            return False
-        if self.confirm is None:
-            await self.watermarks.record(repo, head)
-        else:
-            entry = {"repo": repo, "head": head, "event": event, "at": time.time(), "by": self.holder}
-            await self.watermarks.set_unconfirmed([*await self.watermarks.unconfirmed(), entry])
-        return True
-
-    async def settle(self) -> list[dict[str, Any]]:
-        """Confirm what the triggerer stored; return the events a previous holder lost, to fire again."""
-        entries = await self.watermarks.unconfirmed()
-        if not entries or self.confirm is None:
-            return []
-        stored = await self.confirm(entries)
-        if stored is None:  # the receiver is unreachable: ask again next time
-            return []
-        kept, lost = [], []
-        for entry, was_stored in zip(entries, stored, strict=True):
-            if was_stored:
-                await self.watermarks.record(entry["repo"], entry["head"])
-                continue
-            if (
-                entry.get("by") != self.holder
-                and time.time() - float(entry.get("at", 0)) > REFIRE_AFTER_SECONDS
-            ):
-                lost.append(entry["event"])
-                entry = {**entry, "at": time.time(), "by": self.holder}
-            kept.append(entry)
-        await self.watermarks.set_unconfirmed(kept)
-        return lost
-
-    async def next_settle_in(self) -> float | None:
-        """Seconds until an unconfirmed event of a previous holder is due to fire again (``None``: none is)."""
-        foreign = [e for e in await self.watermarks.unconfirmed() if e.get("by") != self.holder]
-        if not foreign:
-            return None
-        due = min(float(e.get("at", 0)) for e in foreign) + REFIRE_AFTER_SECONDS
-        return max(0.0, due - time.time())
-
-
-Confirm = Callable[[list[dict[str, Any]]], Awaitable["list[bool] | None"]]
-
-
-def _get_variable(key: str) -> str | None:
-    from airflow.sdk import Variable
-
-    return Variable.get(key, default=None)
-
-
-def _set_variable(key: str, value: str) -> None:
-    from airflow.sdk import Variable
-
-    Variable.set(key, value, description="Watermark of an airflow-provider-hub event trigger")
 
 
 # -- where deliveries come from -------------------------------------------------------------------
@@ -334,7 +173,7 @@ class ListenerFeed:
 # -- triggers -------------------------------------------------------------------------------------
 
 
-class HfWebhookTrigger(BaseEventTrigger):
+class HfWebhookTrigger(SerializesInitArguments, BaseEventTrigger):
     """Fire one event per Hub webhook delivery for ``path`` that matches ``repo_ids`` and ``events``.
 
     The api-servers receive the deliveries under ``/hf-webhooks/{path}`` and record them in the metadata
@@ -382,7 +221,7 @@ class HfWebhookTrigger(BaseEventTrigger):
         secret_conn_id: str,
         repo_ids: list[str] | None = None,
         events: list[str] | None = None,
-        hf_conn_id: str = "huggingface_hub_default",
+        hf_conn_id: str = DEFAULT_CONN_ID,
         port: int | None = None,
         host: str | None = None,
     ) -> None:
@@ -405,20 +244,6 @@ class HfWebhookTrigger(BaseEventTrigger):
         self.port, self.host = port, host
         self.secret_conn_id, self.hf_conn_id = secret_conn_id, hf_conn_id
         self.repo_ids, self.events = repo_ids, events
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            "airflow_provider_hub.triggers.webhooks.HfWebhookTrigger",
-            {
-                "path": self.path,
-                "secret_conn_id": self.secret_conn_id,
-                "repo_ids": self.repo_ids,
-                "events": self.events,
-                "hf_conn_id": self.hf_conn_id,
-                "port": self.port,
-                "host": self.host,
-            },
-        )
 
     def _watermark_key(self) -> str:
         if self.port is None:
@@ -457,8 +282,9 @@ class HfWebhookTrigger(BaseEventTrigger):
                         yield TriggerEvent(event)
                 await feed.handled()
             if self.repo_ids is not None and event_matches("repo.content.update", self.events):
+                hook = await async_hook(self.hf_conn_id)
                 for repo_type, repo_id in sorted({parse_watched_repo(r) for r in self.repo_ids}):
-                    moved = await _reconcile(self.hf_conn_id, repo_type, repo_id, "main", fired, self.log)
+                    moved = await reconcile_head(hook, repo_type, repo_id, "main", fired, self.log)
                     if moved is not None:
                         yield TriggerEvent(moved)
             while True:
@@ -493,116 +319,3 @@ class HfWebhookTrigger(BaseEventTrigger):
 
 async def _connection_password(conn_id: str) -> str | None:
     return (await aget_connection(conn_id)).password
-
-
-async def _reconcile(
-    hf_conn_id: str, repo_type: str, repo_id: str, revision: str, fired: FiredHeads, log: Any
-) -> dict[str, Any] | None:
-    """Compare the head with what fired: an event when it moved, ``None`` when not (or on first sight)."""
-    hook = await async_hook(hf_conn_id)
-    from airflow_provider_hub.exceptions import HfHubNotFoundError
-
-    repo = f"{repo_type}/{repo_id}@{revision}"
-    try:
-        head = await hook.get_repo_head(repo_id, repo_type, revision)
-    except HfHubNotFoundError:
-        return None  # not created yet: its creation will be delivered or polled
-    known = await fired.heads(repo)
-    if head in known:
-        return None
-    if not known:
-        await fired.watermarks.record(repo, head)
-        log.info("First sight of %s at %s: recorded, not fired", repo, head)
-        return None
-    event = {
-        "repo_id": repo_id,
-        "repo_type": repo_type,
-        "event": "repo.content.update",
-        "revision": revision,
-        "head_sha": head,
-        "updated_refs": [{"ref": f"refs/heads/{revision}", "old_sha": known[-1], "new_sha": head}],
-        "source": "reconcile",
-    }
-    await fired.fire(repo, head, event)
-    return event
-
-
-class HfRepoCommitTrigger(BaseEventTrigger):
-    """Fire when the head commit of ``revision`` of a repo changes, by polling (no inbound networking).
-
-    One light request per interval (``GET /api/{type}s/{repo}/revision/{rev}?expand=sha``). The last head
-    fired for is kept as a watermark (see :class:`Watermarks`), so a restarted trigger fires once for a change
-    made while it was down and never twice for the same head. The first poll only records the head.
-
-    Event payload: ``{"repo_id", "repo_type", "revision", "head_sha", "previous_sha",
-    "event": "repo.content.update", "source": "poll", "updated_refs"}``.
-
-    Example::
-
-        trigger = HfRepoCommitTrigger(repo_id="alice/my-model", poll_interval=60)
-        model = Asset("hf://models/alice/my-model", watchers=[AssetWatcher(name="poll", trigger=trigger)])
-
-    :param repo_id: ``namespace/name``.
-    :param repo_type: ``model``, ``dataset`` or ``space``.
-    :param revision: the branch to watch.
-    :param poll_interval: seconds between polls.
-    :param hf_conn_id: the Hub connection.
-    """
-
-    def __init__(
-        self,
-        *,
-        repo_id: str,
-        repo_type: str = "model",
-        revision: str = "main",
-        poll_interval: float = 60,
-        hf_conn_id: str = "huggingface_hub_default",
-    ) -> None:
-        super().__init__()
-        parse_watched_repo(repo_id)
-        if repo_type not in REPO_TYPES:
-            raise ValueError(f"repo_type must be one of {', '.join(REPO_TYPES)}; got {repo_type!r}")
-        if not revision or not isinstance(revision, str):
-            raise ValueError(f"revision must be a branch name; got {revision!r}")
-        if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds; got {poll_interval!r}")
-        self.repo_id, self.repo_type, self.revision = repo_id, repo_type, revision
-        self.poll_interval, self.hf_conn_id = poll_interval, hf_conn_id
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            "airflow_provider_hub.triggers.webhooks.HfRepoCommitTrigger",
-            {
-                "repo_id": self.repo_id,
-                "repo_type": self.repo_type,
-                "revision": self.revision,
-                "poll_interval": self.poll_interval,
-                "hf_conn_id": self.hf_conn_id,
-            },
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        fired = FiredHeads(Watermarks(self, f"poll:{self.repo_type}/{self.repo_id}@{self.revision}"))
-        failures = 0
-        while True:
-            try:
-                event = await _reconcile(
-                    self.hf_conn_id, self.repo_type, self.repo_id, self.revision, fired, self.log
-                )
-                failures = 0
-            except Exception:
-                failures += 1
-                log = self.log.error if failures % _ERROR_LOG_EVERY == 0 else self.log.warning
-                log(
-                    "Polling the head of %s %s failed (%d in a row)",
-                    self.repo_type,
-                    self.repo_id,
-                    failures,
-                    exc_info=True,
-                )
-                event = None
-            if event is not None:
-                event["source"] = "poll"
-                event["previous_sha"] = event["updated_refs"][0]["old_sha"]
-                yield TriggerEvent(event)
-            await asyncio.sleep(self.poll_interval)

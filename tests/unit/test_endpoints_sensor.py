@@ -10,8 +10,9 @@ from airflow.sdk import DAG
 from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
+from airflow_provider_hub.hooks.states import EndpointState, Verdict
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
-from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger, judge_endpoint_status
+from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
@@ -47,13 +48,13 @@ class _Ti:
         self.pushed[key] = value
 
 
-def test_judge_endpoint_status():
-    assert judge_endpoint_status("running", "http://x", ["running"]) == "done"
-    assert judge_endpoint_status("running", None, ["running"]) == "waiting"  # no URL yet: not serving
-    assert judge_endpoint_status("failed", None, ["running"]) == "failed"
-    assert judge_endpoint_status("updateFailed", None, ["running"]) == "failed"
-    assert judge_endpoint_status("paused", None, ["paused"]) == "done"
-    assert judge_endpoint_status("paused", None, ["running"]) == "waiting"
+def test_endpoint_state_verdict():
+    assert EndpointState("running", "http://x").verdict(["running"]) is Verdict.DONE
+    assert EndpointState("running", None).verdict(["running"]) is Verdict.WAITING  # no URL yet: not serving
+    assert EndpointState("failed", None).verdict(["running"]) is Verdict.FAILED
+    assert EndpointState("updateFailed", None).verdict(["running"]) is Verdict.FAILED
+    assert EndpointState("paused", None).verdict(["paused"]) is Verdict.DONE
+    assert EndpointState("paused", None).verdict(["running"]) is Verdict.WAITING
 
 
 def test_trigger_serializes_to_plain_kwargs_and_round_trips():

@@ -12,7 +12,7 @@ from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
 from airflow_provider_hub.sensors.jobs import HfJobSensor
-from airflow_provider_hub.triggers._polling import MAX_CONSECUTIVE_ERRORS
+from airflow_provider_hub.triggers._base import MAX_CONSECUTIVE_ERRORS
 from airflow_provider_hub.triggers.jobs import HfJobTrigger
 from tests.helpers import task_states, xcom_value
 

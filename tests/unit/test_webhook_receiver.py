@@ -293,9 +293,9 @@ async def test_an_event_its_triggerer_never_stored_fires_again_once(
     from airflow.models.trigger import Trigger
     from airflow.triggers.base import TriggerEvent
 
-    from airflow_provider_hub.triggers import webhooks
+    from airflow_provider_hub.triggers import _watermarks as watermarks
 
-    monkeypatch.setattr(webhooks, "REFIRE_AFTER_SECONDS", 1.0)
+    monkeypatch.setattr(watermarks, "REFIRE_AFTER_SECONDS", 1.0)
     api.create_repo("alice/m")
     api.create_webhook(
         url=f"{receiver}/{PATH}", watched=[{"type": "model", "name": "alice/m"}], secret=SECRET
