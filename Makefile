@@ -5,6 +5,8 @@ AIRFLOW_SPEC ?= apache-airflow>=3.3,<3.4
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 PYTEST_ARGS ?=
+# pytest-xdist workers for `make test`; each test file stays on one worker (their fixtures are per module).
+PYTEST_WORKERS ?= 2
 # Options of benchmarks/run_all.py, e.g. BENCH_ARGS=--quick (small sizes) or BENCH_ARGS="--only dag_parse".
 BENCH_ARGS ?=
 # A pip constraints file for the install (CI pins what Airflow 3.2 itself forgot to cap).
@@ -22,7 +24,7 @@ $(VENV)/.installed: pyproject.toml Makefile $(CONSTRAINTS)
 install: $(VENV)/.installed
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(PY) -m ruff check airflow_provider_hub tests example_dags benchmarks e2e_ui
