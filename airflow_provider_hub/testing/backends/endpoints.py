@@ -42,7 +42,7 @@ STATUSES = (
 )
 FAILURE_MESSAGE = "Endpoint failed to start: the model server exited with code 1 (emulated failure)"
 HEALTH_ROUTE = "/health"
-#: The one instance type the emulator offers (``list_inference_catalog`` / hardware listing).
+#: The one instance type the emulator offers (``GET /v2/provider/{namespace}``).
 COMPUTE = {
     "id": "aws-us-east-1-cpu-intel-icl-x2",
     "accelerator": "cpu",

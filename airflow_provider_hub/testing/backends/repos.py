@@ -240,13 +240,7 @@ class RepoBackend:
             principal is not None and self.hub.can_read_namespace(principal, repo.namespace)
         ):
             return
-        # Looked up on each call: the access area (or a test's stand-in) answers who was granted access.
-        has_access = getattr(getattr(self.hub, "access", None), "has_access", None)
-        if (
-            principal is not None
-            and has_access is not None
-            and has_access(repo.repo_type, repo.repo_id, principal.user)
-        ):
+        if principal is not None and self.hub.access.has_access(repo.repo_type, repo.repo_id, principal.user):
             return
         if principal is None:
             raise GatedRepo(
@@ -384,8 +378,7 @@ class RepoBackend:
             return None
 
     def _provider_expand(self, repo_id: str) -> dict[str, Any]:
-        model_expand = getattr(getattr(self.hub, "providers", None), "model_expand", None)
-        return dict(model_expand(repo_id) or {}) if model_expand is not None else {}
+        return self.hub.providers.model_expand(repo_id)
 
     def repo_json(
         self,
@@ -491,13 +484,7 @@ class RepoBackend:
         """Repo ids served by any of ``providers`` (``None``: no filter)."""
         if not providers:
             return None
-        served_by = getattr(getattr(self.hub, "providers", None), "models_served_by", None)
-        if served_by is None:
-            return set()
-        result: set[str] = set()
-        for provider in providers:
-            result |= set(served_by(provider))
-        return result
+        return set().union(*(self.hub.providers.models_served_by(provider) for provider in providers))
 
     def list_repos(
         self,
@@ -722,7 +709,8 @@ class RepoBackend:
         return commit
 
     def _apply(self, tree: dict[str, FileEntry], operations: Sequence[Operation]) -> None:
-        patterns = self.lfs_patterns(tree)
+        auto = any(isinstance(op, AddFile) and op.auto_lfs for op in operations)
+        patterns = self.lfs_patterns(tree) if auto else []
         for op in operations:
             if isinstance(op, AddFile):
                 sha256 = self.blobs.put_bytes(op.data)
