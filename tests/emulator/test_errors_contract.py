@@ -7,6 +7,10 @@ maps (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``, ``GatedRepo``).
 
 from __future__ import annotations
 
+import sys
+import types
+from pathlib import Path
+
 import httpx
 import pytest
 from huggingface_hub import CommitOperationAdd, HfApi
@@ -152,3 +156,28 @@ def test_seeding_commits_take_the_http_commit_path(api: HfApi, hub_connection: H
         repos.commit_files("model", "alice/seeded", {"c.txt": b"c"}, revision="no-such-branch")
     with pytest.raises(RevisionNotFound):
         repos.commit_files("model", "alice/seeded", {"c.txt": b"c"}, revision="no-such-branch")
+
+
+def test_state_saved_by_the_previous_layout_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``data_dir`` written when the repo objects lived in ``testing._repos`` loads after the split."""
+    from airflow_provider_hub.testing.backends import repo_model
+
+    data_dir = tmp_path / "hub-data"
+    old_module = types.ModuleType("airflow_provider_hub.testing._repos")
+    for cls in (repo_model.Repo, repo_model.Commit, repo_model.Discussion):
+        setattr(old_module, cls.__name__, cls)
+        monkeypatch.setattr(cls, "__module__", old_module.__name__)
+    monkeypatch.setitem(sys.modules, old_module.__name__, old_module)
+    with HubEmulator(data_dir=str(data_dir)) as hub:
+        hub.add_repo("alice/kept")
+        oid = (
+            HfApi(endpoint=hub.url, token=hub.token)
+            .upload_file(path_or_fileobj=b"kept", path_in_repo="kept.txt", repo_id="alice/kept")
+            .oid
+        )
+    assert b"airflow_provider_hub.testing._repos" in (data_dir / "repos" / "repos.pickle").read_bytes()
+    monkeypatch.undo()
+    with HubEmulator(data_dir=str(data_dir)) as hub:
+        assert HfApi(endpoint=hub.url, token=hub.token).model_info("alice/kept").sha == oid

@@ -162,7 +162,7 @@ class RepoBackend:
     def _load(self) -> None:
         if self.persistent and self._state_file.exists():
             with open(self._state_file, "rb") as handle:
-                self.repos = pickle.load(handle)
+                self.repos = _StateUnpickler(handle).load()
             top = max((c.seq for r in self.repos.values() for c in r.commits.values()), default=0)
             self._seq = itertools.count(top + 1)
 
@@ -1183,6 +1183,15 @@ class RepoBackend:
         self.hub.publish(_content_change(repo, discussion.base, target, merge.oid))
         self.hub.publish(self._discussion_change(repo, discussion, base, action="update"))
         return merge
+
+
+class _StateUnpickler(pickle.Unpickler):
+    """Also reads a ``data_dir`` saved before the repo objects moved from ``testing._repos`` to here."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "airflow_provider_hub.testing._repos":
+            module = "airflow_provider_hub.testing.backends.repo_model"
+        return super().find_class(module, name)
 
 
 def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> RepoChange:
