@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub._checks import check_bool, check_whole_number
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.utils.checks import check_bool, check_whole_number
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub.hooks._webhooks import normalize_domains, normalize_watched
 from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.hooks.webhooks import normalize_domains, normalize_watched
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
-from airflow_provider_hub.hooks._endpoints import ENDPOINT_STATUSES, SLEEPING_ENDPOINT_STATUSES
+from airflow_provider_hub.hooks.endpoints import ENDPOINT_STATUSES, SLEEPING_ENDPOINT_STATUSES
 from airflow_provider_hub.links import HfInferenceEndpointLink
 from airflow_provider_hub.operators.endpoints import (
     check_endpoint_name,

@@ -8,7 +8,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_hub._offloop import async_hook
-from airflow_provider_hub.hooks._endpoints import FAILED_ENDPOINT_STATUSES
+from airflow_provider_hub.hooks.endpoints import FAILED_ENDPOINT_STATUSES
 from airflow_provider_hub.triggers._polling import poll_until_settled
 
 

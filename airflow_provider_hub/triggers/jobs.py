@@ -8,7 +8,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_hub._offloop import async_hook
-from airflow_provider_hub.hooks._jobs import TERMINAL_JOB_STAGES
+from airflow_provider_hub.hooks.jobs import TERMINAL_JOB_STAGES
 from airflow_provider_hub.triggers._polling import poll_until_settled
 
 

@@ -24,8 +24,8 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_hub._offloop import aget_connection, amask_secret, async_hook, new_async_client
+from airflow_provider_hub.utils.checks import REPO_TYPES
 from airflow_provider_hub.utils.webhook_payloads import (
-    REPO_TYPES,
     check_path,
     event_matches,
     moves_main,

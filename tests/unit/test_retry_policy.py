@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_hub.hooks.hub import MAX_BACKOFF, MAX_RETRY_AFTER, RETRYABLE_STATUSES, RetryPolicy
+from airflow_provider_hub.hooks.retry import MAX_BACKOFF, MAX_RETRY_AFTER, RETRYABLE_STATUSES, RetryPolicy
 
 REQUEST = httpx.Request("GET", "http://127.0.0.1:1/api/whoami-v2")
 
