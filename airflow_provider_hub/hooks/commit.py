@@ -299,10 +299,14 @@ class CommitEngine:
                         uncertain[-1],
                         landed,
                     )
-                    return self._landed(plan, landed)
+                    return self._finished(
+                        plan, landed, f"{plan.outcome.repo_url}/commit/{landed}", recovered=True
+                    )
                 uncertain.clear()
             try:
-                return self._committed(plan, self._post(plan))
+                info = self._post(plan)
+                self.logger.info("Committed %s to %s", info.oid, self.subject)
+                return self._finished(plan, info.oid, info.commit_url, pr_url=info.pr_url)
             except Exception as exc:
                 if is_transient(exc):
                     uncertain.append(exc)
@@ -336,25 +340,17 @@ class CommitEngine:
             subject=self.subject,
         )
 
-    def _committed(self, plan: _Plan, info: CommitInfo) -> CommitOutcome:
-        self.logger.info("Committed %s to %s", info.oid, self.subject)
-        return replace(
-            plan.outcome,
-            head_oid=info.oid,
-            commit_oid=info.oid,
-            commit_url=info.commit_url,
-            pr_url=info.pr_url,
-            rebased=plan.rebased,
-        )
-
     @staticmethod
-    def _landed(plan: _Plan, commit_oid: str) -> CommitOutcome:
+    def _finished(
+        plan: _Plan, commit_oid: str, commit_url: str, *, pr_url: str | None = None, recovered: bool = False
+    ) -> CommitOutcome:
         return replace(
             plan.outcome,
             head_oid=commit_oid,
             commit_oid=commit_oid,
-            commit_url=f"{plan.outcome.repo_url}/commit/{commit_oid}",
-            recovered=True,
+            commit_url=commit_url,
+            pr_url=pr_url,
+            recovered=recovered,
             rebased=plan.rebased,
         )
 

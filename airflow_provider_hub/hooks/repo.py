@@ -7,12 +7,12 @@ entry point and the reads it is built on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.hooks.commit import CommitEngine, CommitOutcome
 from airflow_provider_hub.hooks.host import HubArea
 from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS
-from airflow_provider_hub.utils.progress import ProgressLog, TaskLogger
+from airflow_provider_hub.utils.progress import ProgressLog
 
 if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
@@ -197,37 +197,13 @@ class RepoHookMixin(HubArea):
                 progress.advance(len(chunk), sum(op.upload_info.size for op in chunk))
 
     def commit_exactly_once(
-        self,
-        repo_id: str,
-        operations: Sequence[CommitOperation],
-        *,
-        commit_message: str,
-        commit_description: str | None = None,
-        repo_type: str = "model",
-        revision: str | None = None,
-        create_pr: bool = False,
-        parent_commit: str | None = None,
-        on_head_moved: str = "fail",
-        progress_interval: float = 10.0,
-        logger: TaskLogger | None = None,
+        self, repo_id: str, operations: Sequence[CommitOperation], **options: Any
     ) -> CommitOutcome:
         """Apply ``operations`` in one commit, at most once, skipping what the head already has.
 
-        :param parent_commit: the commit the operations were prepared against; with ``on_head_moved``,
-            see :class:`~airflow_provider_hub.hooks.commit.CommitEngine`.
+        :param options: ``commit_message`` (required), ``commit_description``, ``repo_type``, ``revision``,
+            ``create_pr``, ``parent_commit``, ``on_head_moved``, ``progress_interval``, ``logger``: the
+            parameters of :class:`~airflow_provider_hub.hooks.commit.CommitEngine`, which makes the commit.
         :return: a :class:`CommitOutcome`; ``commit_oid`` is ``None`` when nothing had to change.
         """
-        return CommitEngine(
-            self,
-            repo_id,
-            operations,
-            commit_message=commit_message,
-            commit_description=commit_description,
-            repo_type=repo_type,
-            revision=revision,
-            create_pr=create_pr,
-            parent_commit=parent_commit,
-            on_head_moved=on_head_moved,
-            progress_interval=progress_interval,
-            logger=logger,
-        ).run()
+        return CommitEngine(self, repo_id, operations, **options).run()
