@@ -273,7 +273,7 @@ class CommitEngine:
         """Send the commit; replay it on a head that moved meanwhile when ``on_head_moved`` allows."""
         for _ in range(HEAD_MOVE_ATTEMPTS):
             try:
-                return self._send_once(plan)
+                return self._send_with_recovery(plan)
             except HfHubError as exc:
                 if not (self.pins_parent and status_of(exc) == 412):
                     raise
@@ -283,7 +283,7 @@ class CommitEngine:
             plan = replace(plan, head=new_head, rebased=True)
         raise HfHubConflictError(f"Could not commit to {self.subject}: the head kept moving")
 
-    def _send_once(self, plan: _Plan) -> CommitOutcome:
+    def _send_with_recovery(self, plan: _Plan) -> CommitOutcome:
         """``POST`` the commit under the retry policy; an attempt after an uncertain failure first looks
         whether that one landed. A pull request is sent once: its new ``refs/pr/N`` branch cannot be found
         back reliably, so a second attempt could open a second pull request."""
