@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult
 
-from airflow_provider_hub.hooks._repo import REPO_TYPE_PLURALS, check_repo_id, check_repo_type
+from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS, check_repo_id, check_repo_type
 
 if TYPE_CHECKING:
     from airflow.sdk import Asset, AssetWatcher

@@ -22,10 +22,15 @@ from datetime import datetime
 from threading import Lock
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub._checks import check_bool, check_names, check_whole_number
-from airflow_provider_hub.hooks._repo import check_repo_id, check_repo_type
 from airflow_provider_hub.links import HfRepoLink
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.utils.checks import (
+    check_bool,
+    check_names,
+    check_repo_id,
+    check_repo_type,
+    check_whole_number,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

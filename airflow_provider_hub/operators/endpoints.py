@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator, conf
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_hub._checks import check_whole_number
 from airflow_provider_hub.exceptions import (
     HfHubConflictError,
     HfHubError,
@@ -29,6 +28,7 @@ from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 from airflow_provider_hub.triggers._base import configured_poll_interval
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
+from airflow_provider_hub.utils.checks import check_whole_number
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context

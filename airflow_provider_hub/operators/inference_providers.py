@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub._checks import check_bool, check_whole_number
 from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.hooks.states import LIVE_PROVIDER_STATUS
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.utils.checks import check_bool, check_whole_number
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

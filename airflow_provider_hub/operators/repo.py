@@ -16,27 +16,28 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub._checks import check_bool, check_patterns
 from airflow_provider_hub.exceptions import HfHubConflictError
-from airflow_provider_hub.hooks._repo import (
+from airflow_provider_hub.links import HfCommitLink, HfRepoLink
+from airflow_provider_hub.operators.base import UI_COLOR as UI_COLOR  # transfers/_s3.py reads it here
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.utils.checks import (
     ON_HEAD_MOVED_POLICIES,
-    ProgressLog,
+    check_bool,
     check_commit_message,
     check_parent_commit,
     check_path_in_repo,
+    check_patterns,
     check_repo_id,
     check_repo_type,
     check_revision,
 )
-from airflow_provider_hub.links import HfCommitLink, HfRepoLink
-from airflow_provider_hub.operators.base import UI_COLOR as UI_COLOR  # transfers/_s3.py reads it here
-from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.utils.progress import ProgressLog
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
 
-    from airflow_provider_hub.hooks._repo import CommitOutcome
+    from airflow_provider_hub.hooks.commit import CommitOutcome
 
 
 def annotate_outlets(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub.hooks._webhooks import normalize_domains, normalize_watched
+from airflow_provider_hub.hooks.webhooks import normalize_domains, normalize_watched
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 
 if TYPE_CHECKING:

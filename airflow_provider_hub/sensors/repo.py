@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import PokeReturnValue
 from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, AirflowSkipException
 
-from airflow_provider_hub.hooks._repo import (
+from airflow_provider_hub.links import HfRepoLink
+from airflow_provider_hub.operators.base import hub_template_fields
+from airflow_provider_hub.sensors.base import HfHubBaseSensor
+from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, find_file
+from airflow_provider_hub.utils.checks import (
     check_path_in_repo,
     check_repo_id,
     check_repo_type,
     check_revision,
 )
-from airflow_provider_hub.links import HfRepoLink
-from airflow_provider_hub.operators.base import hub_template_fields
-from airflow_provider_hub.sensors.base import HfHubBaseSensor
-from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, find_file
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -1,4 +1,8 @@
-"""The emulator's ASGI app: one FastAPI app serving the Hub, ``/v2`` (Inference Endpoints) and ``/v1`` (router)."""
+"""The emulator's ASGI app: one FastAPI app serving the Hub, ``/v2`` (Inference Endpoints) and ``/v1`` (router).
+
+Each area contributes a backend (attached to the :class:`~airflow_provider_hub.testing._core.HubState`)
+and a router; every :class:`~airflow_provider_hub.testing.errors.HubError` is rendered here.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,38 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from airflow_provider_hub.testing import _access, _control, _endpoints, _jobs, _providers, _repos, _webhooks
-from airflow_provider_hub.testing._core import HubError, HubState, state_of
+from airflow_provider_hub.testing import _control, backends, routes
+from airflow_provider_hub.testing._core import HubState
 from airflow_provider_hub.testing._faults import EmulatorMiddleware, FaultInjector
+from airflow_provider_hub.testing.errors import HubError, NotImplementedByEmulator
+from airflow_provider_hub.testing.http import error_response, state_of
 
-AREAS = (_repos, _access, _webhooks, _jobs, _endpoints, _providers)
+BACKENDS = (
+    backends.repos,
+    backends.access,
+    backends.webhooks,
+    backends.jobs,
+    backends.endpoints,
+    backends.providers,
+)
+# The repos routers come first, as their paths are the Hub's most general ones.
+ROUTERS = (
+    routes.repos.router,
+    routes.uploads.router,
+    routes.discussions.router,
+    routes.access.router,
+    routes.webhooks.router,
+    routes.jobs.router,
+    routes.endpoints.router,
+    routes.providers.router,
+)
 
 
 def build_state(*, seed: int = 0, data_dir: str | None = None, jobs_mode: str = "simulate") -> HubState:
-    """A fresh state with every area's store attached (``hub.repos``, ``hub.jobs``, ...)."""
+    """A fresh state with every area's backend attached (``hub.repos``, ``hub.jobs``, ...)."""
     hub = HubState(seed=seed, data_dir=data_dir, jobs_mode=jobs_mode)
-    for area in AREAS:
-        area.attach(hub)
+    for backend in BACKENDS:
+        backend.attach(hub)
     return hub
 
 
@@ -30,8 +54,8 @@ def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
     app.state.control = control
 
     @app.exception_handler(HubError)
-    async def _hub_error(_: Request, exc: HubError) -> JSONResponse:
-        return exc.to_response()
+    async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
+        return error_response(exc, request)
 
     @app.exception_handler(ClientDisconnect)
     async def _client_went_away(_: Request, exc: ClientDisconnect) -> Response:
@@ -52,13 +76,12 @@ def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
     @app.api_route("/api/{rest:path}/xet-{kind}-token/{tail:path}", methods=["GET"])
     @app.api_route("/api/buckets/{rest:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def xet_not_supported(request: Request) -> JSONResponse:
-        raise HubError(
-            501,
+        raise NotImplementedByEmulator(
             "The Hub emulator does not speak Xet. Set HF_HUB_DISABLE_XET=1 so huggingface_hub uses the LFS "
             "protocol (the pytest fixtures do), and pass uv scripts as a URL or inline source, not a local file.",
         )
 
     app.include_router(_control.router)
-    for area in AREAS:
-        app.include_router(area.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return EmulatorMiddleware(app, injector)

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from airflow_provider_hub.testing._core import HubError
+from airflow_provider_hub.testing.errors import BadRequest, NotFound
 
 CONTROL_METHODS = frozenset(
     {
@@ -39,19 +39,17 @@ router = APIRouter(prefix="/_emulator")
 @router.post("/{method}")
 async def control(method: str, request: Request) -> dict[str, Any]:
     if method not in CONTROL_METHODS:
-        raise HubError(
-            404, f"Unknown emulator control {method!r}; known: {', '.join(sorted(CONTROL_METHODS))}"
-        )
+        raise NotFound(f"Unknown emulator control {method!r}; known: {', '.join(sorted(CONTROL_METHODS))}")
     kwargs: dict[str, Any] = dict(request.query_params)
     if request.method == "POST" and await request.body():
         body = await request.json()
         if not isinstance(body, dict):
-            raise HubError(
-                400, "The body of an emulator control call must be a JSON object of keyword arguments"
+            raise BadRequest(
+                "The body of an emulator control call must be a JSON object of keyword arguments"
             )
         kwargs.update(body)
     emulator = request.app.state.control
     try:
         return {"result": getattr(emulator, method)(**kwargs)}
     except (TypeError, ValueError, KeyError) as exc:
-        raise HubError(400, f"{method}: {exc}") from exc
+        raise BadRequest(f"{method}: {exc}") from exc

@@ -1,7 +1,8 @@
-"""Shared state of the Hub emulator: identity, errors, authentication and the change feed.
+"""Shared state of the Hub emulator: identity, authentication and the change feed.
 
-Each Hub area (repos, jobs, endpoints, ...) keeps its own store in its own module; they all
-hang off one :class:`HubState`, which owns the single lock that serialises mutations.
+Each Hub area (repos, jobs, endpoints, ...) keeps its state and rules in its own backend
+(:mod:`airflow_provider_hub.testing.backends`); they all hang off one :class:`HubState`, which owns
+the single lock that serialises mutations.
 """
 
 from __future__ import annotations
@@ -11,58 +12,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+
+from airflow_provider_hub.testing.errors import Unauthorized
+
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing.backends.access import AccessBackend
+    from airflow_provider_hub.testing.backends.endpoints import EndpointBackend
+    from airflow_provider_hub.testing.backends.jobs import JobBackend
+    from airflow_provider_hub.testing.backends.providers import ProviderBackend
+    from airflow_provider_hub.testing.backends.repos import RepoBackend
+    from airflow_provider_hub.testing.backends.webhooks import WebhookBackend
 
 DEFAULT_USER = "alice"
 DEFAULT_ORG = "acme"
-
-
-class HubError(Exception):
-    """An error answered the way the Hub answers it.
-
-    ``code`` becomes ``X-Error-Code`` (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``,
-    ``GatedRepo``): over plain http the client relies on it to raise the right error class.
-    """
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        *,
-        code: str | None = None,
-        body: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.body = body
-        self.headers = headers or {}
-
-    def to_response(self) -> JSONResponse:
-        # Header values must be latin-1: a repo or user name outside it would otherwise turn the error into a 500.
-        safe_message = self.message.replace("\n", " ").encode("latin-1", "backslashreplace").decode("latin-1")
-        headers = {"X-Error-Message": safe_message, **self.headers}
-        if self.code:
-            headers["X-Error-Code"] = self.code
-        return JSONResponse(
-            {"error": self.message, **(self.body or {})}, status_code=self.status, headers=headers
-        )
-
-
-def not_found(kind: str, message: str) -> HubError:
-    """404 with the Hub's error code (``RepoNotFound``, ``RevisionNotFound``, ``EntryNotFound``)."""
-    return HubError(404, message, code=kind)
-
-
-def unquote_segment(value: str) -> str:
-    """Decode one path segment (revisions arrive as ONE segment: ``refs%2Fpr%2F1``)."""
-    return unquote(value)
 
 
 @dataclass
@@ -122,15 +87,15 @@ class RepoChange:
 
 
 class HubState:
-    """Everything the emulator knows. Area stores attach themselves as attributes."""
+    """Everything the emulator knows. Each area's backend attaches itself as an attribute."""
 
-    # Set by each area's ``attach`` (typed loosely: the area modules import this one).
-    repos: Any
-    access: Any
-    webhooks: Any
-    jobs: Any
-    endpoints: Any
-    providers: Any
+    # Set by each backend's ``attach``.
+    repos: RepoBackend
+    access: AccessBackend
+    webhooks: WebhookBackend
+    jobs: JobBackend
+    endpoints: EndpointBackend
+    providers: ProviderBackend
 
     def __init__(self, *, seed: int = 0, data_dir: str | None = None, jobs_mode: str = "simulate") -> None:
         self.lock = threading.RLock()
@@ -222,13 +187,13 @@ class HubState:
         scheme, _, value = header.partition(" ")
         token = self.tokens.get(value.strip()) if scheme.lower() == "bearer" else None
         if token is None:
-            raise HubError(401, "Invalid credentials in Authorization header")
+            raise Unauthorized("Invalid credentials in Authorization header")
         return Principal(user=token.user, role=token.role)
 
     def require_principal(self, request: Request) -> Principal:
         principal = self.principal(request)
         if principal is None:
-            raise HubError(401, "You must be authenticated to access this resource. Please provide a token.")
+            raise Unauthorized()
         return principal
 
     def whoami(self, principal: Principal) -> dict[str, Any]:
@@ -268,7 +233,3 @@ class HubState:
         """Tell subscribers (webhooks, ...) about a repo change. Called after the change is visible."""
         for listener in list(self._change_listeners):
             listener(change)
-
-
-def state_of(request: Request) -> HubState:
-    return request.app.state.hub

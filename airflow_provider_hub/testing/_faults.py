@@ -17,6 +17,10 @@ from email.utils import formatdate
 from typing import Any
 from urllib.parse import unquote
 
+from starlette.datastructures import Headers
+
+from airflow_provider_hub.testing.http import request_id
+
 Scope = dict[str, Any]
 
 
@@ -190,7 +194,7 @@ class EmulatorMiddleware:
             await _drop_connection(send)
             return
         if failing is not None:
-            await _send_fault(failing, send_with_date)
+            await _send_fault(failing, request_id(Headers(scope=scope)), send_with_date)
             return
         await self.app(scope, receive, send_with_date)
 
@@ -199,11 +203,16 @@ async def _discard(message: dict[str, Any]) -> None:
     return None
 
 
-async def _send_fault(fault: Fault, send: Any) -> None:
+async def _send_fault(fault: Fault, trace_id: str, send: Any) -> None:
+    """Answer ``fault.status`` as a Hub error (without ``X-Error-Code``: no Hub code applies)."""
     assert fault.status is not None
     message = f"Injected fault {fault.id} on {fault.route}"
     body = json.dumps({"error": message}).encode()
-    headers = [(b"content-type", b"application/json"), (b"x-error-message", message.encode())]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"x-error-message", message.encode()),
+        (b"x-request-id", trace_id.encode("latin-1")),
+    ]
     if fault.retry_after is not None:
         headers.append((b"retry-after", str(int(fault.retry_after)).encode()))
     await send({"type": "http.response.start", "status": fault.status, "headers": headers})

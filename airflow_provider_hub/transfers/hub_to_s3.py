@@ -7,11 +7,11 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub._checks import check_patterns
-from airflow_provider_hub.hooks._repo import ProgressLog, check_repo_id, check_repo_type, check_revision
 from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
 from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
+from airflow_provider_hub.utils.checks import check_patterns, check_repo_id, check_repo_type, check_revision
+from airflow_provider_hub.utils.progress import ProgressLog
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -7,19 +7,19 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub._checks import check_bool
-from airflow_provider_hub.hooks._repo import (
-    ProgressLog,
+from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.links import HfCommitLink, HfRepoLink
+from airflow_provider_hub.operators.repo import publish_commit_outcome
+from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
+from airflow_provider_hub.utils.checks import (
+    check_bool,
     check_commit_message,
     check_path_in_repo,
     check_repo_id,
     check_repo_type,
     check_revision,
 )
-from airflow_provider_hub.hooks.hub import HfHubHook
-from airflow_provider_hub.links import HfCommitLink, HfRepoLink
-from airflow_provider_hub.operators.repo import publish_commit_outcome
-from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
+from airflow_provider_hub.utils.progress import ProgressLog
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -12,7 +12,8 @@ from airflow.triggers.base import BaseEventTrigger
 from airflow_provider_hub.hooks.states import Verdict
 from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, HfPollingTrigger
 from airflow_provider_hub.triggers._watermarks import FiredHeads, Watermarks, reconcile_head
-from airflow_provider_hub.utils.webhook_payloads import REPO_TYPES, parse_watched_repo
+from airflow_provider_hub.utils.checks import REPO_TYPES
+from airflow_provider_hub.utils.webhook_payloads import parse_watched_repo
 
 if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook

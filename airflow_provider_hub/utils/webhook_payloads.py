@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-REPO_TYPES = ("model", "dataset", "space")
 _TYPE_PREFIXES = {"models/": "model", "datasets/": "dataset", "spaces/": "space"}
 #: A receiver path: one URL segment, as the Hub's webhook URL carries it after ``/hf-webhooks/``.
 _PATH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")

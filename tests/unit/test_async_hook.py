@@ -210,7 +210,7 @@ async def test_a_burst_of_reads_queues_instead_of_timing_out(
 
 
 def test_a_new_event_loop_gets_a_new_client(hub: HubEmulator) -> None:
-    from airflow_provider_hub.hooks.hub import _ASYNC_CLIENTS
+    from airflow_provider_hub.hooks.async_clients import _ASYNC_CLIENTS
 
     async def read() -> tuple[object, asyncio.AbstractEventLoop]:
         hook = HfHubAsyncHook()

@@ -14,13 +14,9 @@ import pytest
 
 from airflow_provider_hub import __version__
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError, HfHubNotFoundError
-from airflow_provider_hub.hooks.hub import (
-    DEFAULT_INFERENCE_ENDPOINTS_URL,
-    DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
-    HfHubHook,
-    RetryPolicy,
-)
+from airflow_provider_hub.hooks.hub import HfHubHook
+from airflow_provider_hub.hooks.retry import DEFAULT_MAX_RETRIES, RetryPolicy
+from airflow_provider_hub.hooks.settings import DEFAULT_INFERENCE_ENDPOINTS_URL, DEFAULT_TIMEOUT
 from airflow_provider_hub.testing import HubEmulator
 
 #: Fast backoff for tests: retries wait tens of milliseconds, not seconds.

@@ -13,7 +13,8 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from airflow_provider_hub.get_provider_info import get_provider_info
-from airflow_provider_hub.hooks.hub import CONNECTION_EXTRAS, HfHubAsyncHook, HfHubHook
+from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
+from airflow_provider_hub.hooks.settings import CONNECTION_EXTRAS
 
 DISTRIBUTION = "airflow-provider-hub"
 

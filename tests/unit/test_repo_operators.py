@@ -6,6 +6,7 @@ extra links, and Airflow's own outlet-event accessors); full DAG runs are in ``t
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -15,13 +16,13 @@ from typing import Any
 import pytest
 
 from airflow_provider_hub.exceptions import HfHubConflictError
-from airflow_provider_hub.hooks._repo import ProgressLog
 from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
     HfCreateRepoOperator,
     HfCreateTagOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.utils.progress import ProgressLog
 
 COMMIT_ROUTE = "/api/*/*/*/commit/*"
 MiB = 1 << 20
@@ -461,14 +462,18 @@ def test_commit_dropped_before_apply_is_retried_once(
 
 
 def test_task_retry_after_lfs_upload_reuses_uploads_and_commits_once(
-    api: Any, hub_connection: Any, model_folder: Path
+    api: Any, hub_connection: Any, model_folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """First try: LFS uploaded, then the commit keeps failing (the task dies). The retry uploads
     nothing again and makes exactly one commit."""
     api.create_repo("alice/m")
     fault = hub_connection.inject_fault(COMMIT_ROUTE, status=503, method="POST")
-    first = HfUploadFolderOperator(task_id="up", repo_id="alice/m", folder_path=str(model_folder))
-    first.hook.commit_attempts = 1
+    no_retries = json.loads(hub_connection.connection_uri())
+    no_retries["extra"]["max_retries"] = 0
+    monkeypatch.setenv("AIRFLOW_CONN_HF_NO_RETRIES", json.dumps(no_retries))
+    first = HfUploadFolderOperator(
+        task_id="up", repo_id="alice/m", folder_path=str(model_folder), hf_conn_id="hf_no_retries"
+    )
     with pytest.raises(Exception, match="503|Injected fault"):
         run(first)
     assert hub_connection.request_count("/_lfs/objects/*", "PUT") == 1

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from airflow_provider_hub.hooks.hub import MAX_BACKOFF, MAX_RETRY_AFTER, RETRYABLE_STATUSES, RetryPolicy
+from airflow_provider_hub.exceptions import HfHubError, HfHubNotFoundError
+from airflow_provider_hub.hooks.retry import (
+    MAX_BACKOFF,
+    MAX_RETRY_AFTER,
+    RETRYABLE_STATUSES,
+    RetryPolicy,
+    is_transient,
+)
 
 REQUEST = httpx.Request("GET", "http://127.0.0.1:1/api/whoami-v2")
 
@@ -124,3 +131,66 @@ def test_async_retrying_applies_the_same_policy() -> None:
 
     assert asyncio.run(run()) == "ok"
     assert len(calls) == 3
+
+
+def mapped(cause: BaseException, error: HfHubError) -> HfHubError:
+    """``error`` as the hooks raise it: ``raise error from cause``."""
+    try:
+        raise error from cause
+    except HfHubError as raised:
+        return raised
+
+
+def test_provider_errors_are_classified_by_what_they_were_raised_from() -> None:
+    assert is_transient(mapped(status_error(503), HfHubError("busy", status_code=503)))
+    assert is_transient(mapped(httpx2.ConnectError("refused"), HfHubError("no answer")))
+    assert not is_transient(mapped(status_error(404), HfHubNotFoundError("gone", status_code=404)))
+    # Airflow's own exceptions carry a class-level status_code that is not the Hub's answer.
+    from airflow.sdk.exceptions import AirflowException
+
+    assert not is_transient(AirflowException("not a Hub failure"))
+    assert RetryPolicy.is_transient is is_transient
+
+
+def test_retry_after_is_read_through_a_provider_error() -> None:
+    error = mapped(status_error(503, {"Retry-After": "4"}), HfHubError("busy", status_code=503))
+    assert RetryPolicy(backoff=0.01).wait_seconds(error, 1) == 4
+
+
+def test_a_loop_inside_a_retried_attempt_makes_one_attempt() -> None:
+    policy = RetryPolicy(max_retries=2, backoff=0.0)
+    inner_calls = []
+
+    def inner() -> None:
+        inner_calls.append(1)
+        raise status_error(503)
+
+    def outer() -> None:
+        policy.retrying()(inner)
+
+    with pytest.raises(httpx.HTTPStatusError):
+        policy.retrying()(outer)
+    assert len(inner_calls) == policy.attempts  # not attempts ** 2
+    inner_calls.clear()
+    with pytest.raises(httpx.HTTPStatusError):
+        policy.retrying()(inner)  # outside any loop again: the whole budget
+    assert len(inner_calls) == policy.attempts
+
+
+def test_an_async_loop_inside_a_retried_attempt_makes_one_attempt() -> None:
+    policy = RetryPolicy(max_retries=2, backoff=0.0)
+    inner_calls = []
+
+    async def inner() -> None:
+        inner_calls.append(1)
+        raise status_error(502)
+
+    async def outer() -> None:
+        await policy.async_retrying()(inner)
+
+    async def run() -> None:
+        await policy.async_retrying()(outer)
+
+    with pytest.raises(httpx.HTTPStatusError):
+        asyncio.run(run())
+    assert len(inner_calls) == policy.attempts

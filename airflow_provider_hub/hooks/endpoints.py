@@ -2,7 +2,7 @@
 
 Every method returns a plain dict (:func:`endpoint_summary`) rather than an ``InferenceEndpoint``, so results
 go straight to XCom and trigger events. Requests reach the connection's ``inference_endpoints_url`` through the
-hook's routing (see :mod:`airflow_provider_hub.hooks.hub`).
+hook's routing (see :mod:`airflow_provider_hub.hooks.routing`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.exceptions import HfHubNotFoundError
-from airflow_provider_hub.hooks._jobs import resolve_namespace
+from airflow_provider_hub.hooks.host import HubArea
 
 if TYPE_CHECKING:
-    from huggingface_hub import HfApi
+    from huggingface_hub import InferenceEndpoint
 
 #: The Inference Endpoints web UI (the link shown on tasks when the connection uses the public service).
 ENDPOINTS_UI = "https://endpoints.huggingface.co"
@@ -55,19 +55,20 @@ def endpoint_summary(raw: Mapping[str, Any], namespace: str, inference_endpoints
     }
 
 
-class EndpointsHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``api``, ``call``, ``namespace`` and ``settings``."""
+class EndpointsHookMixin(HubArea):
+    """``HfHubHook``'s Inference Endpoints methods.
 
-    api: HfApi
-    namespace: str | None
-    settings: Any
-    call: Any
+    Example::
+
+        summary = hook.create_inference_endpoint("sentiment", repository="acme/sentiment", vendor="aws", ...)
+        hook.pause_inference_endpoint("sentiment")["status"]  # "paused"
+    """
 
     def endpoint_namespace(self, namespace: str | None = None) -> str:
         """``namespace``, else the connection's default namespace, else the token's user (asked once)."""
-        return resolve_namespace(self, namespace)
+        return self.resolve_namespace(namespace)
 
-    def _endpoint_summary(self, endpoint: Any, namespace: str) -> dict[str, Any]:
+    def _endpoint_summary(self, endpoint: InferenceEndpoint, namespace: str) -> dict[str, Any]:
         return endpoint_summary(endpoint.raw, namespace, self.settings.inference_endpoints_url)
 
     def get_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:

@@ -1,21 +1,20 @@
-"""Emulator area: Inference Providers (the Hub's provider mapping and the router's ``/v1/models``).
+"""The Inference Providers area's backend: the Hub's provider mapping and the router's ``/v1/models``.
 
-One seeding call, :meth:`ProviderStore.set_providers`, feeds both views: the Hub side (``model_info``
+One seeding call, :meth:`ProviderBackend.set_providers`, feeds both views: the Hub side (``model_info``
 ``expand=["inference", "inferenceProviderMapping"]`` and ``list_models(inference_provider=...)``, served by the
-repos area through :meth:`ProviderStore.model_expand` and :meth:`ProviderStore.models_served_by`) and the
+repos area through :meth:`ProviderBackend.model_expand` and :meth:`ProviderBackend.models_served_by`) and the
 router's OpenAI-compatible listing with per-provider metadata.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request
+from airflow_provider_hub.testing.errors import NotFound
 
-from airflow_provider_hub.testing._core import HubError, HubState, state_of
-
-router = APIRouter()
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._core import HubState
 
 #: Router metadata fields a provider entry may carry (all optional but ``provider`` and ``status``).
 ROUTER_FIELDS = (
@@ -30,7 +29,7 @@ ROUTER_FIELDS = (
 MAPPING_STATUSES = ("live", "staging", "error")
 
 
-class ProviderStore:
+class ProviderBackend:
     """Per model: ``{provider: {status, providerId, task, <router metadata>...}}``."""
 
     def __init__(self, hub: HubState) -> None:
@@ -84,50 +83,40 @@ class ProviderStore:
                 if providers.get(provider, {}).get("status") == "live"
             }
 
-    def router_model(self, model_id: str) -> dict[str, Any] | None:
-        """The router's OpenAI-style model object, or ``None`` when no provider serves the model."""
+    def router_models(self) -> list[dict[str, Any]]:
+        """The router's listing: every model some provider serves, by id."""
         with self.hub.lock:
-            providers = self.models.get(model_id)
-            if not providers:
-                return None
-            entries = []
-            for name, entry in sorted(providers.items()):
-                # The router reports probe health ("live" | "error"); a staging mapping is not routable.
-                item: dict[str, Any] = {
-                    "provider": name,
-                    "status": "live" if entry["status"] == "live" else "error",
-                }
-                item.update({key: entry[key] for key in ROUTER_FIELDS if key in entry})
-                entries.append(item)
-            return {
-                "id": model_id,
-                "object": "model",
-                "created": self.created[model_id],
-                "owned_by": model_id.split("/", 1)[0],
-                "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
-                "providers": entries,
+            return [self._router_model(model_id) for model_id in sorted(self.models) if self.models[model_id]]
+
+    def router_model(self, model_id: str) -> dict[str, Any]:
+        """The router's OpenAI-style model object; 404 when no provider serves the model."""
+        with self.hub.lock:
+            if not self.models.get(model_id):
+                raise NotFound(f"Model {model_id} is not served by any Inference Provider")
+            return self._router_model(model_id)
+
+    def _router_model(self, model_id: str) -> dict[str, Any]:
+        """The router's model object of ``model_id``, which some provider serves (the lock is held)."""
+        providers = self.models[model_id]
+        entries = []
+        for name, entry in sorted(providers.items()):
+            # The router reports probe health ("live" | "error"); a staging mapping is not routable.
+            item: dict[str, Any] = {
+                "provider": name,
+                "status": "live" if entry["status"] == "live" else "error",
             }
+            item.update({key: entry[key] for key in ROUTER_FIELDS if key in entry})
+            entries.append(item)
+        return {
+            "id": model_id,
+            "object": "model",
+            "created": self.created[model_id],
+            "owned_by": model_id.split("/", 1)[0],
+            "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
+            "providers": entries,
+        }
 
 
 def attach(hub: HubState) -> None:
-    """Create this area's store on ``hub``."""
-    hub.providers = ProviderStore(hub)
-
-
-@router.get("/v1/models")
-async def router_models(request: Request) -> dict[str, Any]:
-    hub = state_of(request)
-    hub.principal(request)  # a bad token is a 401, as on the router
-    with hub.lock:
-        data = [hub.providers.router_model(model_id) for model_id in sorted(hub.providers.models)]
-    return {"object": "list", "data": [model for model in data if model is not None]}
-
-
-@router.get("/v1/models/{owner}/{name}")
-async def router_model(request: Request, owner: str, name: str) -> dict[str, Any]:
-    hub = state_of(request)
-    hub.principal(request)
-    model = hub.providers.router_model(f"{owner}/{name}")
-    if model is None:
-        raise HubError(404, f"Model {owner}/{name} is not served by any Inference Provider")
-    return model
+    """Create this area's backend on ``hub`` (``hub.providers``)."""
+    hub.providers = ProviderBackend(hub)

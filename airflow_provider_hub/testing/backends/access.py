@@ -1,16 +1,7 @@
-"""Emulator area: gated-repo access requests, and the user / organization overviews they rely on.
+"""The access area's backend: gated-repo access requests, and the user / organization overviews they rely on.
 
-Routes (as ``huggingface_hub`` 2.4 calls them):
-
-- ``GET  /api/{models|datasets|spaces}/{ns}/{name}/user-access-request/{pending|accepted|rejected}``
-  (paginated with an absolute ``Link``)
-- ``POST .../user-access-request/handle`` ``{"user"|"requestId", "status", "rejectionReason"?}``
-  (accept, reject, cancel = back to pending)
-- ``POST .../user-access-request/grant`` ``{"user"}``
-- ``GET  /api/users/{user}/overview`` (with ``orgs``), ``GET /api/organizations/{org}/overview``,
-  ``GET /api/organizations/{org}/members`` (paginated)
-
-Managing requests needs a write token on the repo's namespace, as on the Hub.
+Managing requests needs a write token on the repo's namespace, as on the Hub. The repos area asks
+:meth:`AccessBackend.has_access` whether a user may download from a gated repo.
 """
 
 from __future__ import annotations
@@ -21,13 +12,13 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from airflow_provider_hub.testing._core import Principal
+from airflow_provider_hub.testing.errors import BadRequest, Forbidden, NotFound, RepoNotFound, Unauthorized
 
-from airflow_provider_hub.testing._core import HubError, HubState, Principal, not_found, state_of
-from airflow_provider_hub.testing._repos import PLURALS, _json_body, _next_link, _page
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._core import HubState
 
 STATUSES = ("pending", "accepted", "rejected")
 #: The Hub's limit on ``rejectionReason``.
@@ -62,7 +53,7 @@ def _iso(value: Any) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-class AccessStore:
+class AccessBackend:
     """Access requests of every gated repo, keyed by ``(repo_type, repo_id)`` then user.
 
     ``page_size`` (tunable in tests) is the listing page size.
@@ -138,10 +129,29 @@ class AccessStore:
         return f"{next(self._ids):08x}{secrets.token_hex(8)}"
 
     # -- operations behind the routes ----------------------------------------------------------------
+    def _check_manager(self, principal: Principal | None, repo_type: str, repo_id: str) -> None:
+        """Check that ``repo_id`` is a gated repo ``principal`` may manage; the Hub's errors otherwise."""
+        hub = self.hub
+        namespace = repo_id.split("/", 1)[0]
+        repo = hub.repos.get(repo_type, repo_id)
+        if repo is None or (repo.private and not hub.can_read_namespace(principal, namespace)):
+            raise RepoNotFound()
+        if principal is None:
+            raise Unauthorized()
+        if not hub.can_write_namespace(principal, namespace):
+            raise Forbidden(
+                f"You don't have the rights to manage access requests of this {repo_type} repo ({repo_id})."
+            )
+        if not repo.gated:
+            raise BadRequest(f"The {repo_type} repo {repo_id} is not gated")
+
     def listing(
-        self, repo_type: str, repo_id: str, status: str, *, cursor: int = 0
+        self, principal: Principal | None, repo_type: str, repo_id: str, status: str, *, cursor: int = 0
     ) -> tuple[list[dict[str, Any]], int | None]:
         """One page of the ``status`` list from position ``cursor`` on, and the next cursor (``None`` at the end)."""
+        if status not in STATUSES:
+            raise NotFound(f"Unknown access request list {status!r}; expected one of {', '.join(STATUSES)}")
+        self._check_manager(principal, repo_type, repo_id)
         with self.hub.lock:
             order = self.order.get((repo_type, repo_id), [])
             page: list[dict[str, Any]] = []
@@ -155,44 +165,100 @@ class AccessStore:
 
     def handle(
         self,
+        principal: Principal | None,
         repo_type: str,
         repo_id: str,
         *,
         user: str | None,
         request_id: str | None,
-        status: str,
-        rejection_reason: str | None,
+        status: Any,
+        rejection_reason: Any,
     ) -> None:
+        """Move the request of ``user`` (or with ``request_id``: exactly one of them) to the ``status`` list."""
+        self._check_manager(principal, repo_type, repo_id)
+        if status not in STATUSES:
+            raise BadRequest(f"Invalid status {status!r}; expected one of {', '.join(STATUSES)}")
+        if (user is None) == (request_id is None):
+            raise BadRequest("Exactly one of 'user' or 'requestId' must be given")
+        if rejection_reason is not None:
+            if status != "rejected":
+                raise BadRequest("'rejectionReason' can only be given when rejecting a request")
+            if not isinstance(rejection_reason, str) or len(rejection_reason) > MAX_REJECTION_REASON:
+                raise BadRequest(
+                    f"'rejectionReason' must be a string of at most {MAX_REJECTION_REASON} characters"
+                )
         with self.hub.lock:
             queue = self.requests.get((repo_type, repo_id), {})
             if user is not None:
                 if user not in self.hub.users:
-                    raise HubError(404, f"User {user} not found")
+                    raise NotFound(f"User {user} not found")
                 request = queue.get(user)
             else:
                 request = next((r for r in queue.values() if r.request_id == request_id), None)
             who = user if user is not None else f"with id {request_id}"
             if request is None:
-                raise HubError(404, f"Access request of user {who} not found on {repo_id}")
+                raise NotFound(f"Access request of user {who} not found on {repo_id}")
             if request.status == status:
-                raise HubError(404, f"Access request of user {who} is already in the {status} list")
+                raise NotFound(f"Access request of user {who} is already in the {status} list")
             request.status = status
             request.rejection_reason = rejection_reason if status == "rejected" else None
 
-    def grant(self, repo_type: str, repo_id: str, user: str) -> None:
+    def grant(self, principal: Principal | None, repo_type: str, repo_id: str, user: Any) -> None:
+        self._check_manager(principal, repo_type, repo_id)
+        if not isinstance(user, str) or not user:
+            raise BadRequest("'user' is required")
         with self.hub.lock:
             if user not in self.hub.users:
-                raise HubError(404, f"User {user} not found")
+                raise NotFound(f"User {user} not found")
             queue = self.requests.setdefault((repo_type, repo_id), {})
             request = queue.get(user)
             if request is not None and request.status == "accepted":
-                raise HubError(400, f"User {user} already has access to {repo_id}")
+                raise BadRequest(f"User {user} already has access to {repo_id}")
             if request is None:
                 # A granted user never filled the form: no e-mail is shared with the owner, no fields.
                 queue[user] = AccessRequest(self._new_id(), user, None, None, _iso(None), status="accepted")
                 self.order.setdefault((repo_type, repo_id), []).append(queue[user])
             else:
                 request.status, request.rejection_reason = "accepted", None
+
+    # -- user and organization overviews -----------------------------------------------------------
+    def user_overview(self, username: str) -> dict[str, Any]:
+        hub = self.hub
+        with hub.lock:
+            user = hub.users.get(username)
+            if user is None:
+                raise NotFound(f"User {username} not found")
+            return {
+                "_id": f"u-{user.name}",
+                "user": user.name,
+                "fullname": user.fullname,
+                "avatarUrl": user.avatar_url or f"/avatars/{user.name}.svg",
+                "type": "user",
+                "isPro": False,
+                "orgs": [_org_json(hub, org) for org in sorted(user.orgs)],
+            }
+
+    def organization_overview(self, org: str) -> dict[str, Any]:
+        hub = self.hub
+        with hub.lock:
+            if org not in hub.orgs:
+                raise NotFound(f"Organization {org} not found")
+            return {**_org_json(hub, org), "numUsers": len(hub.orgs[org].members)}
+
+    def organization_members(self, org: str) -> list[dict[str, Any]]:
+        hub = self.hub
+        with hub.lock:
+            if org not in hub.orgs:
+                raise NotFound(f"Organization {org} not found")
+            return [
+                {
+                    "user": name,
+                    "fullname": hub.users[name].fullname,
+                    "avatarUrl": f"/avatars/{name}.svg",
+                    "type": "user",
+                }
+                for name in sorted(hub.orgs[org].members)
+            ]
 
 
 def _request_json(hub: HubState, request: AccessRequest) -> dict[str, Any]:
@@ -218,86 +284,6 @@ def _request_json(hub: HubState, request: AccessRequest) -> dict[str, Any]:
     return body
 
 
-def attach(hub: HubState) -> None:
-    """Create this area's store on ``hub`` (``hub.access``)."""
-    hub.access = AccessStore(hub)
-
-
-# -- routes -----------------------------------------------------------------------------------------
-router = APIRouter()
-
-
-def _managed_repo(request: Request, namespace: str, name: str) -> tuple[AccessStore, str, str]:
-    """The store, repo type and id of a gated repo the caller may manage; the Hub's errors otherwise."""
-    hub = state_of(request)
-    repo_type = PLURALS[request.scope["path"].split("/")[2]]
-    repo_id = f"{namespace}/{name}"
-    principal = hub.principal(request)
-    repo = hub.repos.get(repo_type, repo_id)
-    if repo is None or (repo.private and not hub.can_read_namespace(principal, namespace)):
-        raise not_found("RepoNotFound", "Repository not found")
-    if principal is None:
-        raise HubError(401, "You must be authenticated to access this resource. Please provide a token.")
-    if not hub.can_write_namespace(principal, namespace):
-        raise HubError(
-            403, f"You don't have the rights to manage access requests of this {repo_type} repo ({repo_id})."
-        )
-    if not repo.gated:
-        raise HubError(400, f"The {repo_type} repo {repo_id} is not gated")
-    return hub.access, repo_type, repo_id
-
-
-async def list_requests(request: Request, namespace: str, name: str, status: str) -> Response:
-    if status not in STATUSES:
-        raise HubError(404, f"Unknown access request list {status!r}; expected one of {', '.join(STATUSES)}")
-    store, repo_type, repo_id = _managed_repo(request, namespace, name)
-    try:
-        cursor = max(int(request.query_params.get("cursor", "0")), 0)
-    except ValueError as exc:
-        raise HubError(400, "Invalid cursor") from exc
-    page, next_cursor = store.listing(repo_type, repo_id, status, cursor=cursor)
-    headers = {"Link": _next_link(request, "cursor", next_cursor)} if next_cursor is not None else {}
-    return JSONResponse(page, headers=headers)
-
-
-async def handle_request(request: Request, namespace: str, name: str) -> dict[str, Any]:
-    store, repo_type, repo_id = _managed_repo(request, namespace, name)
-    body = await _json_body(request)
-    status = body.get("status")
-    if status not in STATUSES:
-        raise HubError(400, f"Invalid status {status!r}; expected one of {', '.join(STATUSES)}")
-    user, request_id = body.get("user"), body.get("requestId")
-    if (user is None) == (request_id is None):
-        raise HubError(400, "Exactly one of 'user' or 'requestId' must be given")
-    reason = body.get("rejectionReason")
-    if reason is not None:
-        if status != "rejected":
-            raise HubError(400, "'rejectionReason' can only be given when rejecting a request")
-        if not isinstance(reason, str) or len(reason) > MAX_REJECTION_REASON:
-            raise HubError(
-                400, f"'rejectionReason' must be a string of at most {MAX_REJECTION_REASON} characters"
-            )
-    store.handle(repo_type, repo_id, user=user, request_id=request_id, status=status, rejection_reason=reason)
-    return {"status": status}
-
-
-async def grant_access(request: Request, namespace: str, name: str) -> dict[str, Any]:
-    store, repo_type, repo_id = _managed_repo(request, namespace, name)
-    body = await _json_body(request)
-    user = body.get("user")
-    if not isinstance(user, str) or not user:
-        raise HubError(400, "'user' is required")
-    store.grant(repo_type, repo_id, user)
-    return {"user": user, "status": "accepted"}
-
-
-for _plural in PLURALS:
-    _base = f"/api/{_plural}/{{namespace}}/{{name}}/user-access-request"
-    router.add_api_route(f"{_base}/handle", handle_request, methods=["POST"])
-    router.add_api_route(f"{_base}/grant", grant_access, methods=["POST"])
-    router.add_api_route(f"{_base}/{{status}}", list_requests, methods=["GET"])
-
-
 def _org_json(hub: HubState, name: str) -> dict[str, Any]:
     org = hub.orgs[name]
     return {
@@ -308,47 +294,6 @@ def _org_json(hub: HubState, name: str) -> dict[str, Any]:
     }
 
 
-@router.get("/api/users/{username}/overview")
-async def user_overview(request: Request, username: str) -> dict[str, Any]:
-    hub = state_of(request)
-    with hub.lock:
-        user = hub.users.get(username)
-        if user is None:
-            raise HubError(404, f"User {username} not found")
-        return {
-            "_id": f"u-{user.name}",
-            "user": user.name,
-            "fullname": user.fullname,
-            "avatarUrl": user.avatar_url or f"/avatars/{user.name}.svg",
-            "type": "user",
-            "isPro": False,
-            "orgs": [_org_json(hub, org) for org in sorted(user.orgs)],
-        }
-
-
-@router.get("/api/organizations/{org}/overview")
-async def organization_overview(request: Request, org: str) -> dict[str, Any]:
-    hub = state_of(request)
-    with hub.lock:
-        if org not in hub.orgs:
-            raise HubError(404, f"Organization {org} not found")
-        return {**_org_json(hub, org), "numUsers": len(hub.orgs[org].members)}
-
-
-@router.get("/api/organizations/{org}/members")
-async def organization_members(request: Request, org: str) -> Response:
-    hub = state_of(request)
-    with hub.lock:
-        if org not in hub.orgs:
-            raise HubError(404, f"Organization {org} not found")
-        members = [
-            {
-                "user": name,
-                "fullname": hub.users[name].fullname,
-                "avatarUrl": f"/avatars/{name}.svg",
-                "type": "user",
-            }
-            for name in sorted(hub.orgs[org].members)
-        ]
-    page, headers = _page(request, members, hub.access.page_size)
-    return JSONResponse(page, headers=headers)
+def attach(hub: HubState) -> None:
+    """Create this area's backend on ``hub`` (``hub.access``)."""
+    hub.access = AccessBackend(hub)

@@ -1,9 +1,9 @@
-"""Emulator area: Jobs and scheduled Jobs.
+"""The Jobs area's backend: Jobs and scheduled Jobs, how they run, their logs and the rules on them.
 
 Two ways to run a Job (``hub.jobs_mode``):
 
 - ``"simulate"``: nothing runs. Each Job follows the plan current when it was created
-  (:meth:`JobStore.set_plan`): its stage, status message and log lines are *derived from the time
+  (:meth:`JobBackend.set_plan`): its stage, status message and log lines are *derived from the time
   elapsed since creation*, so no background thread is needed and every read is consistent.
 - ``"subprocess"``: the Job's command runs on this machine as a child process in its own process
   group (image ignored). ``python``/``python3`` and ``uv run [--with X] [--python P] target ...``
@@ -11,17 +11,12 @@ Two ways to run a Job (``hub.jobs_mode``):
   exit code and outputs are real; cancel kills the process group; env and secrets reach the process
   environment, as does ``HF_ENDPOINT`` pointing at this emulator.
 
-Logs and metrics are Server-Sent Events (``data: {json}\\n\\n``). Every connection replays the full log
-from the start (the client de-duplicates by event index) and then streams new lines until the Job
-ends, as the Hub does. Event timestamps are the moment a line was produced, never later than the
-response's ``Date`` header (set by the middleware), which the client uses to cut no-follow replays.
+Each log line keeps the moment it was produced; the routes stamp its Server-Sent Event with it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
 import os
 import random
 import re
@@ -31,22 +26,19 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
-from urllib.parse import urlencode
+from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from airflow_provider_hub.testing._core import Principal
+from airflow_provider_hub.testing.errors import BadRequest, Forbidden, NotFound
 
-from airflow_provider_hub.testing._core import HubError, HubState, Principal, state_of
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._core import HubState
 
 TERMINAL_STAGES = frozenset({"COMPLETED", "CANCELED", "ERROR", "DELETED"})
 ALL_STAGES = ("SCHEDULING", "RUNNING", *sorted(TERMINAL_STAGES))
 DEFAULT_PLAN_STAGES = ("SCHEDULING", "RUNNING", "COMPLETED")
-PAGE_SIZE = 50
-SSE_POLL_SECONDS = 0.05
 _TIMEOUT_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
 _TIMEOUT_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -146,7 +138,7 @@ FLAVORS = frozenset(
 )
 
 
-def _iso(ts: float | None) -> str | None:
+def iso(ts: float | None) -> str | None:
     if ts is None:
         return None
     return (
@@ -162,7 +154,7 @@ def parse_timeout(value: Any) -> float | None:
         return float(value)
     match = _TIMEOUT_RE.match(str(value).strip())
     if not match:
-        raise HubError(400, f"Invalid timeout {value!r}: use seconds or a duration like '30m'")
+        raise BadRequest(f"Invalid timeout {value!r}: use seconds or a duration like '30m'")
     return float(match.group(1)) * _TIMEOUT_UNITS[match.group(2)]
 
 
@@ -271,7 +263,7 @@ class Job:
         if window is None:
             return []
         start, end = window
-        planned = [(start, f"===== Job started at {_iso(start)} =====")]
+        planned = [(start, f"===== Job started at {iso(start)} =====")]
         count = len(self.plan.logs)
         planned += [
             (start + (end - start) * (i + 1) / (count + 1), line) for i, line in enumerate(self.plan.logs)
@@ -287,9 +279,9 @@ class Job:
         scheduling_end = started if started is not None else end
         return {
             "id": self.id,
-            "createdAt": _iso(self.created),
-            "startedAt": _iso(started),
-            "finishedAt": _iso(finished),
+            "createdAt": iso(self.created),
+            "startedAt": iso(started),
+            "finishedAt": iso(finished),
             "dockerImage": spec.get("dockerImage"),
             "spaceId": spec.get("spaceId"),
             "command": spec.get("command") or [],
@@ -330,7 +322,7 @@ class ScheduledJob:
     def to_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "createdAt": _iso(self.created),
+            "createdAt": iso(self.created),
             "owner": {
                 "id": f"{self.owner_type[0]}-{self.namespace}",
                 "name": self.namespace,
@@ -341,13 +333,13 @@ class ScheduledJob:
             "suspend": self.suspend,
             "concurrency": self.concurrency,
             "status": {
-                "lastJob": {"id": self.last_job[0], "at": _iso(self.last_job[1])} if self.last_job else None,
-                "nextJobRunAt": None if self.suspend else _iso(time.time() + 3600),
+                "lastJob": {"id": self.last_job[0], "at": iso(self.last_job[1])} if self.last_job else None,
+                "nextJobRunAt": None if self.suspend else iso(time.time() + 3600),
             },
         }
 
 
-class JobStore:
+class JobBackend:
     """The Jobs of every namespace. Mutations hold ``hub.lock``."""
 
     def __init__(self, hub: HubState) -> None:
@@ -389,6 +381,20 @@ class JobStore:
             workdir.cleanup()
         self._workdirs.clear()
 
+    # -- permissions --------------------------------------------------------------------------------
+    def authorize(self, principal: Principal, namespace: str, *, write: bool) -> None:
+        hub = self.hub
+        if not hub.namespace_exists(namespace):
+            raise NotFound(f"Namespace {namespace} not found")
+        allowed = (
+            hub.can_write_namespace(principal, namespace)
+            if write
+            else hub.can_read_namespace(principal, namespace)
+        )
+        if not allowed:
+            verb = "run or change" if write else "see"
+            raise Forbidden(f"You don't have the rights to {verb} Jobs in namespace {namespace}")
+
     # -- Jobs ---------------------------------------------------------------------------------------
     def new_id(self) -> str:
         return f"{self._rng.getrandbits(96):024x}"
@@ -399,18 +405,18 @@ class JobStore:
     def create(self, namespace: str, principal: Principal, spec: dict[str, Any]) -> Job:
         command = spec.get("command")
         if not isinstance(command, list) or not command or not all(isinstance(c, str) for c in command):
-            raise HubError(400, "command must be a non-empty list of strings")
+            raise BadRequest("command must be a non-empty list of strings")
         if not spec.get("dockerImage") and not spec.get("spaceId"):
-            raise HubError(400, "A Job needs a dockerImage or a spaceId")
+            raise BadRequest("A Job needs a dockerImage or a spaceId")
         flavor = spec.get("flavor") or "cpu-basic"
         if flavor not in FLAVORS:
-            raise HubError(400, f"Invalid flavor {flavor!r}")
+            raise BadRequest(f"Invalid flavor {flavor!r}")
         for key in ("environment", "secrets", "labels"):
             value = spec.get(key)
             if value is not None and (
                 not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values())
             ):
-                raise HubError(400, f"{key} must be an object of string values")
+                raise BadRequest(f"{key} must be an object of string values")
         timeout = parse_timeout(spec.get("timeoutSeconds"))
         with self.hub.lock:
             job = Job(
@@ -431,7 +437,7 @@ class JobStore:
     def get(self, namespace: str, job_id: str) -> Job:
         job = self.jobs.get(job_id)
         if job is None or job.namespace != namespace:
-            raise HubError(404, f"Job {job_id} not found in namespace {namespace}")
+            raise NotFound(f"Job {job_id} not found in namespace {namespace}")
         return job
 
     def cancel(self, job: Job) -> None:
@@ -457,7 +463,7 @@ class JobStore:
         workdir = tempfile.TemporaryDirectory(prefix=f"hub-job-{job.id}-")
         self._workdirs.append(workdir)
         started = time.time()
-        job.lines.append((started, f"===== Job started at {_iso(started)} ====="))
+        job.lines.append((started, f"===== Job started at {iso(started)} ====="))
         try:
             process = subprocess.Popen(
                 argv,
@@ -511,10 +517,10 @@ class JobStore:
     def create_scheduled(self, namespace: str, body: dict[str, Any]) -> ScheduledJob:
         spec = body.get("jobSpec")
         if not isinstance(spec, dict) or not spec.get("command"):
-            raise HubError(400, "jobSpec with a command is required")
+            raise BadRequest("jobSpec with a command is required")
         schedule = body.get("schedule")
         if not isinstance(schedule, str) or not schedule.strip():
-            raise HubError(400, "schedule is required (a cron expression or @hourly, @daily, ...)")
+            raise BadRequest("schedule is required (a cron expression or @hourly, @daily, ...)")
         with self.hub.lock:
             scheduled = ScheduledJob(
                 id=self.new_id(),
@@ -532,8 +538,95 @@ class JobStore:
     def get_scheduled(self, namespace: str, scheduled_id: str) -> ScheduledJob:
         scheduled = self.scheduled.get(scheduled_id)
         if scheduled is None or scheduled.namespace != namespace:
-            raise HubError(404, f"Scheduled Job {scheduled_id} not found in namespace {namespace}")
+            raise NotFound(f"Scheduled Job {scheduled_id} not found in namespace {namespace}")
         return scheduled
+
+    def job_json(self, job: Job) -> dict[str, Any]:
+        with self.hub.lock:
+            return job.to_json(self.hub, time.time())
+
+    def list_jobs(
+        self, namespace: str, *, stages: set[str], labels: list[tuple[str, str | None]]
+    ) -> list[dict[str, Any]]:
+        """The namespace's Jobs, newest first, in one of ``stages`` (all when empty) and with every label
+        ``(key, value)`` (``value`` ``None``: any value)."""
+        now = time.time()
+        with self.hub.lock:
+            rows = [job.to_json(self.hub, now) for job in self.jobs.values() if job.namespace == namespace]
+        rows.sort(key=lambda row: row["createdAt"], reverse=True)
+        return [
+            row
+            for row in rows
+            if (not stages or row["status"]["stage"] in stages)
+            and all(
+                key in row["labels"] and (value is None or row["labels"][key] == value)
+                for key, value in labels
+            )
+        ]
+
+    def set_labels(self, job: Job, labels: Any) -> None:
+        if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+            raise BadRequest("labels must be an object of string values")
+        with self.hub.lock:
+            job.spec["labels"] = dict(labels)
+
+    def expose(self, job: Job, ports: list[Any], public: list[Any]) -> None:
+        if not set(public) <= set(ports):
+            raise BadRequest("portsPublic must be a subset of ports")
+        with self.hub.lock:
+            job.spec["expose"] = {"ports": ports, "portsPublic": public}
+
+    def logs(self, job: Job) -> tuple[list[tuple[float, str]], str]:
+        """The Job's log lines so far (with the time each was produced) and its stage, read together."""
+        now = time.time()
+        with self.hub.lock:
+            return job.log_lines(now), job.status(now)[0]
+
+    def stage(self, job: Job) -> str:
+        with self.hub.lock:
+            return job.status(time.time())[0]
+
+    # -- scheduled Jobs: operations behind the routes -------------------------------------------------
+    def list_scheduled(self, namespace: str, labels: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+        """The namespace's scheduled Jobs with every label of ``labels`` (``key``, ``=`` or ``""``, ``value``)."""
+        with self.hub.lock:
+            rows = [s.to_json() for s in self.scheduled.values() if s.namespace == namespace]
+        return [
+            row
+            for row in rows
+            if all(
+                key in (row["jobSpec"].get("labels") or {})
+                and (not sep or row["jobSpec"]["labels"][key] == value)
+                for key, sep, value in labels
+            )
+        ]
+
+    def delete_scheduled(self, namespace: str, scheduled_id: str) -> None:
+        with self.hub.lock:
+            self.scheduled.pop(self.get_scheduled(namespace, scheduled_id).id)
+
+    def suspend(self, scheduled: ScheduledJob, suspend: bool) -> None:
+        with self.hub.lock:
+            scheduled.suspend = suspend
+
+    def reschedule(self, scheduled: ScheduledJob, schedule: Any) -> None:
+        if not isinstance(schedule, str) or not schedule.strip():
+            raise BadRequest("schedule is required")
+        with self.hub.lock:
+            scheduled.schedule = schedule
+
+    def run_scheduled(self, scheduled: ScheduledJob, principal: Principal) -> Job:
+        """Run the scheduled Job now (a new Job from its spec)."""
+        job = self.create(scheduled.namespace, principal, dict(scheduled.spec))
+        with self.hub.lock:
+            scheduled.last_job = (job.id, job.created)
+        return job
+
+    def set_scheduled_labels(self, scheduled: ScheduledJob, labels: Any) -> None:
+        if not isinstance(labels, dict):
+            raise BadRequest("labels must be an object of string values")
+        with self.hub.lock:
+            scheduled.spec["labels"] = dict(labels)
 
 
 def local_argv(command: list[str]) -> list[str]:
@@ -563,286 +656,5 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
 
 
 def attach(hub: HubState) -> None:
-    """Create this area's store on ``hub`` (``hub.jobs``)."""
-    hub.jobs = JobStore(hub)  # type: ignore[attr-defined]
-
-
-# -- routes -----------------------------------------------------------------------------------------
-router = APIRouter()
-
-
-def _store(request: Request) -> tuple[HubState, JobStore]:
-    hub = state_of(request)
-    return hub, hub.jobs  # type: ignore[attr-defined]
-
-
-def _check_namespace(hub: HubState, request: Request, namespace: str, *, write: bool) -> Principal:
-    principal = hub.require_principal(request)
-    if not hub.namespace_exists(namespace):
-        raise HubError(404, f"Namespace {namespace} not found")
-    allowed = (
-        hub.can_write_namespace(principal, namespace)
-        if write
-        else hub.can_read_namespace(principal, namespace)
-    )
-    if not allowed:
-        verb = "run or change" if write else "see"
-        raise HubError(403, f"You don't have the rights to {verb} Jobs in namespace {namespace}")
-    return principal
-
-
-def _job_json(hub: HubState, job: Job) -> dict[str, Any]:
-    with hub.lock:
-        return job.to_json(hub, time.time())
-
-
-@router.get("/api/jobs/hardware")
-async def list_hardware() -> list[dict[str, Any]]:
-    return HARDWARE
-
-
-@router.post("/api/jobs/{namespace}")
-async def run_job(namespace: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    principal = _check_namespace(hub, request, namespace, write=True)
-    spec = await request.json()
-    if not isinstance(spec, dict):
-        raise HubError(400, "The body must be a JobSpec object")
-    job = await asyncio.to_thread(store.create, namespace, principal, spec)
-    return _job_json(hub, job)
-
-
-@router.get("/api/jobs/{namespace}")
-async def list_jobs(namespace: str, request: Request) -> JSONResponse:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    stages = {s.upper() for s in request.query_params.getlist("stage")}
-    wanted: list[tuple[str, str | None]] = []
-    for label in request.query_params.getlist("label"):
-        key, sep, value = label.partition("=")
-        wanted.append((key, value if sep else None))
-    now = time.time()
-    with hub.lock:
-        rows = [job.to_json(hub, now) for job in store.jobs.values() if job.namespace == namespace]
-    rows.sort(key=lambda row: row["createdAt"], reverse=True)
-    rows = [
-        row
-        for row in rows
-        if (not stages or row["status"]["stage"] in stages)
-        and all(
-            key in row["labels"] and (value is None or row["labels"][key] == value) for key, value in wanted
-        )
-    ]
-    cursor = int(request.query_params.get("cursor") or 0)
-    limit = int(request.query_params.get("limit") or PAGE_SIZE)
-    page = rows[cursor : cursor + limit]
-    headers = {}
-    if cursor + limit < len(rows):
-        params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "limit")]
-        params += [("cursor", str(cursor + limit)), ("limit", str(limit))]
-        headers["Link"] = f'<{hub.base_url}/api/jobs/{namespace}?{urlencode(params)}>; rel="next"'
-    return JSONResponse(page, headers=headers)
-
-
-@router.get("/api/jobs/{namespace}/{job_id}")
-async def inspect_job(namespace: str, job_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    return _job_json(hub, store.get(namespace, job_id))
-
-
-@router.post("/api/jobs/{namespace}/{job_id}/cancel")
-async def cancel_job(namespace: str, job_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    job = store.get(namespace, job_id)
-    await asyncio.to_thread(store.cancel, job)
-    return _job_json(hub, job)
-
-
-@router.post("/api/jobs/{namespace}/{job_id}/duplicate")
-async def duplicate_job(namespace: str, job_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    principal = _check_namespace(hub, request, namespace, write=True)
-    original = store.get(namespace, job_id)
-    job = await asyncio.to_thread(store.create, namespace, principal, dict(original.spec))
-    return _job_json(hub, job)
-
-
-@router.put("/api/jobs/{namespace}/{job_id}/labels")
-async def update_job_labels(namespace: str, job_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    job = store.get(namespace, job_id)
-    labels = (await request.json()).get("labels")
-    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
-        raise HubError(400, "labels must be an object of string values")
-    with hub.lock:
-        job.spec["labels"] = dict(labels)
-    return _job_json(hub, job)
-
-
-@router.put("/api/jobs/{namespace}/{job_id}/expose")
-async def update_job_expose(namespace: str, job_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    job = store.get(namespace, job_id)
-    body = await request.json()
-    ports, public = body.get("ports") or [], body.get("portsPublic") or []
-    if not set(public) <= set(ports):
-        raise HubError(400, "portsPublic must be a subset of ports")
-    with hub.lock:
-        job.spec["expose"] = {"ports": ports, "portsPublic": public}
-    return _job_json(hub, job)
-
-
-def _sse(payload: dict[str, Any]) -> bytes:
-    return f"data: {json.dumps(payload)}\n\n".encode()
-
-
-@router.get("/api/jobs/{namespace}/{job_id}/logs")
-async def job_logs(namespace: str, job_id: str, request: Request) -> StreamingResponse:
-    """Replay the whole log, then follow it until the Job ends (``?follow=false``: replay only)."""
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    job = store.get(namespace, job_id)
-    tail = request.query_params.get("tail")
-    follow = request.query_params.get("follow", "true").lower() not in ("0", "false", "no")
-
-    async def events() -> AsyncIterator[bytes]:
-        sent = 0
-        first = True
-        while True:
-            now = time.time()
-            with hub.lock:
-                lines = job.log_lines(now)
-                stage, *_ = job.status(now)
-            if first and tail is not None:
-                sent = max(0, len(lines) - int(tail))
-            first = False
-            for ts, line in lines[sent:]:
-                yield _sse({"data": line, "timestamp": _iso(ts)})
-            sent = len(lines)
-            if stage in TERMINAL_STAGES or not follow:
-                return
-            await asyncio.sleep(SSE_POLL_SECONDS)
-
-    return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
-
-
-@router.get("/api/jobs/{namespace}/{job_id}/metrics")
-async def job_metrics(namespace: str, job_id: str, request: Request) -> Response:
-    """One sample now and one every half second while the Job runs; 406 once it has finished, as the Hub."""
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    job = store.get(namespace, job_id)
-    with hub.lock:
-        stage, *_ = job.status(time.time())
-    if stage in TERMINAL_STAGES:
-        raise HubError(406, f"Job {job_id} has finished: no metrics")
-
-    async def samples() -> AsyncIterator[bytes]:
-        while True:
-            with hub.lock:
-                stage, *_ = job.status(time.time())
-            if stage in TERMINAL_STAGES:
-                return
-            yield b"event: metric\n" + _sse(
-                {
-                    "cpu_usage_pct": 12 if stage == "RUNNING" else 0,
-                    "cpu_millicores": 2000,
-                    "memory_used_bytes": 256 * 1024 * 1024,
-                    "memory_total_bytes": 16 * 1024**3,
-                    "rx_bps": 0,
-                    "tx_bps": 0,
-                    "gpus": {},
-                    "replica": job.id[:5],
-                }
-            )
-            await asyncio.sleep(0.5)
-
-    return StreamingResponse(samples(), media_type="text/event-stream")
-
-
-# -- scheduled Jobs ---------------------------------------------------------------------------------
-@router.post("/api/scheduled-jobs/{namespace}")
-async def create_scheduled_job(namespace: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    body = await request.json()
-    if not isinstance(body, dict):
-        raise HubError(400, "The body must be an object with jobSpec and schedule")
-    return store.create_scheduled(namespace, body).to_json()
-
-
-@router.get("/api/scheduled-jobs/{namespace}")
-async def list_scheduled_jobs(namespace: str, request: Request) -> list[dict[str, Any]]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    wanted = [label.partition("=") for label in request.query_params.getlist("label")]
-    with hub.lock:
-        rows = [s.to_json() for s in store.scheduled.values() if s.namespace == namespace]
-    return [
-        row
-        for row in rows
-        if all(
-            key in (row["jobSpec"].get("labels") or {})
-            and (not sep or row["jobSpec"]["labels"][key] == value)
-            for key, sep, value in wanted
-        )
-    ]
-
-
-@router.get("/api/scheduled-jobs/{namespace}/{scheduled_id}")
-async def inspect_scheduled_job(namespace: str, scheduled_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=False)
-    return store.get_scheduled(namespace, scheduled_id).to_json()
-
-
-@router.delete("/api/scheduled-jobs/{namespace}/{scheduled_id}")
-async def delete_scheduled_job(namespace: str, scheduled_id: str, request: Request) -> Response:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    with hub.lock:
-        store.scheduled.pop(store.get_scheduled(namespace, scheduled_id).id)
-    return Response(status_code=200)
-
-
-@router.post("/api/scheduled-jobs/{namespace}/{scheduled_id}/{action}")
-async def scheduled_job_action(
-    namespace: str, scheduled_id: str, action: str, request: Request
-) -> dict[str, Any]:
-    hub, store = _store(request)
-    principal = _check_namespace(hub, request, namespace, write=True)
-    scheduled = store.get_scheduled(namespace, scheduled_id)
-    if action in ("suspend", "resume"):
-        with hub.lock:
-            scheduled.suspend = action == "suspend"
-        return scheduled.to_json()
-    if action == "schedule":
-        schedule = (await request.json()).get("schedule")
-        if not isinstance(schedule, str) or not schedule.strip():
-            raise HubError(400, "schedule is required")
-        with hub.lock:
-            scheduled.schedule = schedule
-        return scheduled.to_json()
-    if action == "run":
-        job = await asyncio.to_thread(store.create, namespace, principal, dict(scheduled.spec))
-        with hub.lock:
-            scheduled.last_job = (job.id, job.created)
-        return _job_json(hub, job)
-    raise HubError(404, f"Unknown scheduled Job action {action!r}")
-
-
-@router.put("/api/scheduled-jobs/{namespace}/{scheduled_id}/labels")
-async def update_scheduled_job_labels(namespace: str, scheduled_id: str, request: Request) -> dict[str, Any]:
-    hub, store = _store(request)
-    _check_namespace(hub, request, namespace, write=True)
-    scheduled = store.get_scheduled(namespace, scheduled_id)
-    labels = (await request.json()).get("labels")
-    if not isinstance(labels, dict):
-        raise HubError(400, "labels must be an object of string values")
-    with hub.lock:
-        scheduled.spec["labels"] = dict(labels)
-    return scheduled.to_json()
+    """Create this area's backend on ``hub`` (``hub.jobs``)."""
+    hub.jobs = JobBackend(hub)

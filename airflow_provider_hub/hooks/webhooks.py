@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from airflow_provider_hub.hooks.host import HubArea
+
 WATCHED_TYPES = ("model", "dataset", "space", "user", "org")
 WEBHOOK_DOMAINS = ("repo", "discussion")
 
@@ -56,10 +58,15 @@ def webhook_view(webhook: Any) -> dict[str, Any]:
     }
 
 
-class WebhooksHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``call``."""
+class WebhooksHookMixin(HubArea):
+    """``HfHubHook``'s webhook methods.
 
-    call: Any
+    Example::
+
+        view = hook.ensure_webhook("https://airflow.example.com/hf-webhooks/hf-webhook",
+                                   [{"type": "model", "name": "acme/sentiment"}], secret=secret)
+        view["action"]  # "created", "updated" or "unchanged"
+    """
 
     def ensure_webhook(
         self,

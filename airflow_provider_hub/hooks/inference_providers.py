@@ -7,22 +7,20 @@ the client's own HTTP session and auth headers from the connection's ``router_ur
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from huggingface_hub import HfApi
+from airflow_provider_hub.hooks.host import HubArea
 
 
-class InferenceProvidersHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``api``, ``call``, ``settings`` and retry helpers."""
+class InferenceProvidersHookMixin(HubArea):
+    """``HfHubHook``'s Inference Providers methods.
 
-    api: HfApi
-    settings: Any
-    call: Any
-    retry_policy: Any
-    _log_retry: Any
-    _raise_mapped: Any
+    Example::
+
+        hook.get_model_provider_mapping("acme/chat")["providers"]  # {"together": {"status": "live", ...}}
+        hook.get_router_model("acme/chat")["providers"]  # per-provider pricing, context length, latency
+    """
 
     def list_models_served_by(
         self, provider: str | list[str], *, pipeline_tag: str | None = None, limit: int | None = None
@@ -77,11 +75,7 @@ class InferenceProvidersHookMixin:
             hf_raise_for_status(response)
             return response.json()
 
-        retrying = self.retry_policy.retrying(before_sleep=self._log_retry(f"GET {path}", subject))
-        try:
-            return retrying(attempt)
-        except Exception as exc:
-            self._raise_mapped(exc, f"GET {path}", subject, retrying.statistics.get("attempt_number", 1))
+        return self.run_retried(attempt, action=f"GET {path}", subject=subject)
 
     def list_router_models(self) -> list[dict[str, Any]]:
         """The router's ``GET /v1/models``: every chat model with its per-provider metadata."""

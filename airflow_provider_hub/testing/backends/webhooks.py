@@ -1,11 +1,11 @@
-"""Emulator area: webhooks — CRUD under ``/api/settings/webhooks`` and real deliveries.
+"""The webhooks area's backend: each user's webhooks and their real deliveries.
 
 Every :class:`~airflow_provider_hub.testing._core.RepoChange` published on the change feed is
 matched against the enabled webhooks (watched items and domains); each match is POSTed to the
 webhook's URL with the Hub's payload and the ``X-Webhook-Secret`` header by a background worker,
 so the request that made the change never waits for a delivery. Failed deliveries are retried a
 few times with a short backoff, and every delivery is recorded for
-:meth:`WebhookStore.deliveries`.
+:meth:`WebhookBackend.deliveries`.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import queue
 import secrets
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from fastapi import APIRouter, Request
 
-from airflow_provider_hub.testing._core import HubError, HubState, Principal, RepoChange, state_of
+from airflow_provider_hub.testing._core import Principal, RepoChange
+from airflow_provider_hub.testing.backends.repo_model import URL_PREFIX
+from airflow_provider_hub.testing.errors import BadRequest, Forbidden, NotFound
 
-router = APIRouter()
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._core import HubState
 
 WATCHED_TYPES = ("model", "dataset", "space", "user", "org", "bucket")
 DOMAINS = ("repo", "discussion")
@@ -30,10 +32,8 @@ DELIVERY_ATTEMPTS = 3
 RETRY_BACKOFF = (0.1, 0.3)
 DELIVERY_TIMEOUT = 5.0
 
-_REPO_URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 
-
-class WebhookStore:
+class WebhookBackend:
     """The webhooks of every user, and the worker that delivers repo changes to them."""
 
     def __init__(self, hub: HubState) -> None:
@@ -55,15 +55,15 @@ class WebhookStore:
         with self.hub.lock:
             webhook = self._webhooks.get(webhook_id)
             if webhook is None or webhook["owner"] != principal.user:
-                raise HubError(404, f"Webhook {webhook_id} not found")
+                raise NotFound(f"Webhook {webhook_id} not found")
             return webhook
 
     def create(self, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         if not principal.can_write:
-            raise HubError(403, "You need a write token to manage webhooks")
+            raise Forbidden("You need a write token to manage webhooks")
         url = body.get("url")
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise HubError(400, "A webhook needs an http(s) 'url' (job-triggered webhooks are not emulated)")
+            raise BadRequest("A webhook needs an http(s) 'url' (job-triggered webhooks are not emulated)")
         webhook: dict[str, Any] = {
             "id": secrets.token_hex(12),
             "owner": principal.user,
@@ -82,7 +82,7 @@ class WebhookStore:
             webhook = self.get(principal, webhook_id)
             if "url" in body and body["url"] is not None:
                 if not str(body["url"]).startswith(("http://", "https://")):
-                    raise HubError(400, "'url' must be an http(s) URL")
+                    raise BadRequest("'url' must be an http(s) URL")
                 webhook["url"] = body["url"]
             if "watched" in body:
                 webhook["watched"] = _watched(body["watched"])
@@ -134,7 +134,7 @@ class WebhookStore:
     def _payload(self, change: RepoChange, webhook: dict[str, Any]) -> dict[str, Any]:
         base = self.hub.base_url
         namespace = change.repo_id.split("/")[0]
-        url_path = f"{_REPO_URL_PREFIX.get(change.repo_type, '')}{change.repo_id}"
+        url_path = f"{URL_PREFIX.get(change.repo_type, '')}{change.repo_id}"
         payload: dict[str, Any] = {
             "event": {"action": change.action, "scope": change.scope},
             "repo": {
@@ -226,13 +226,11 @@ def _watches(webhook: dict[str, Any], change: RepoChange) -> bool:
 
 def _watched(value: Any) -> list[dict[str, str]]:
     if not isinstance(value, list) or not value:
-        raise HubError(400, "'watched' must be a non-empty list of {type, name}")
+        raise BadRequest("'watched' must be a non-empty list of {type, name}")
     items = []
     for item in value:
         if not isinstance(item, dict) or item.get("type") not in WATCHED_TYPES or not item.get("name"):
-            raise HubError(
-                400, f"Invalid watched item {item!r}: type must be one of {', '.join(WATCHED_TYPES)}"
-            )
+            raise BadRequest(f"Invalid watched item {item!r}: type must be one of {', '.join(WATCHED_TYPES)}")
         items.append({"type": item["type"], "name": str(item["name"])})
     return items
 
@@ -241,7 +239,7 @@ def _domains(value: Any) -> list[str]:
     if value is None:
         return list(DOMAINS)
     if not isinstance(value, list) or not value or any(d not in DOMAINS for d in value):
-        raise HubError(400, f"'domains' must be a non-empty subset of {list(DOMAINS)}, got {value!r}")
+        raise BadRequest(f"'domains' must be a non-empty subset of {list(DOMAINS)}, got {value!r}")
     return list(dict.fromkeys(value))
 
 
@@ -249,68 +247,10 @@ def _secret(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise HubError(400, "'secret' must be a string")
+        raise BadRequest("'secret' must be a string")
     return value
 
 
-async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except ValueError as exc:
-        raise HubError(400, f"Invalid JSON body: {exc}") from exc
-    if not isinstance(body, dict):
-        raise HubError(400, "The body must be a JSON object")
-    return body
-
-
-def _store(request: Request) -> tuple[WebhookStore, Principal]:
-    hub = state_of(request)
-    return hub.webhooks, hub.require_principal(request)
-
-
-@router.get("/api/settings/webhooks")
-async def list_webhooks(request: Request) -> list[dict[str, Any]]:
-    store, principal = _store(request)
-    return store.list_for(principal)
-
-
-@router.post("/api/settings/webhooks")
-async def create_webhook(request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    return {"webhook": store.public_view(store.create(principal, await _body(request)))}
-
-
-@router.get("/api/settings/webhooks/{webhook_id}")
-async def get_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    return {"webhook": store.public_view(store.get(principal, webhook_id))}
-
-
-@router.post("/api/settings/webhooks/{webhook_id}")
-async def update_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    return {"webhook": store.public_view(store.update(principal, webhook_id, await _body(request)))}
-
-
-@router.post("/api/settings/webhooks/{webhook_id}/enable")
-async def enable_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    return {"webhook": store.public_view(store.set_disabled(principal, webhook_id, False))}
-
-
-@router.post("/api/settings/webhooks/{webhook_id}/disable")
-async def disable_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    return {"webhook": store.public_view(store.set_disabled(principal, webhook_id, True))}
-
-
-@router.delete("/api/settings/webhooks/{webhook_id}")
-async def delete_webhook(webhook_id: str, request: Request) -> dict[str, Any]:
-    store, principal = _store(request)
-    store.delete(principal, webhook_id)
-    return {}
-
-
 def attach(hub: HubState) -> None:
-    """Create this area's store on ``hub``."""
-    hub.webhooks = WebhookStore(hub)
+    """Create this area's backend on ``hub`` (``hub.webhooks``)."""
+    hub.webhooks = WebhookBackend(hub)

@@ -7,15 +7,13 @@ Every method takes an explicit ``namespace`` and resolves a missing one once (co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from huggingface_hub import HfApi, JobInfo
+from airflow_provider_hub.hooks.host import HubArea
 
-#: A Hub user or organization name.
-NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}")
+if TYPE_CHECKING:
+    from huggingface_hub import JobInfo
 
 
 def job_url(endpoint: str, namespace: str, job_id: str) -> str:
@@ -45,36 +43,18 @@ def job_summary(job: JobInfo | Mapping[str, Any], endpoint: str) -> dict[str, An
     }
 
 
-def resolve_namespace(hook: Any, namespace: str | None) -> str:
-    """``namespace``, else ``hook.namespace`` (the connection's), else the token's user, asked once per hook.
+class JobsHookMixin(HubArea):
+    """``HfHubHook``'s Jobs methods.
 
-    :raises ValueError: for a ``namespace`` that cannot be a user or organization, before any request.
+    Example::
+
+        job = hook.run_job(image="python:3.12", command=["python", "-c", "print(1)"], labels={"run": "42"})
+        hook.job_summary(hook.get_job(job.id))["stage"]
     """
-    if namespace:
-        # It becomes a URL path segment: a '/' or a space would address another resource or fail obscurely.
-        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
-            raise ValueError(f"namespace must be a Hub user or organization name; got {namespace!r}")
-        return namespace
-    if hook.namespace:
-        return hook.namespace
-    resolved = hook.__dict__.get("_whoami_name")
-    if resolved is None:
-        resolved = hook.call("whoami", subject="the token's user")["name"]
-        hook.__dict__["_whoami_name"] = resolved
-    return resolved
-
-
-class JobsHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``api``, ``call``, ``endpoint`` and ``namespace``."""
-
-    api: HfApi
-    endpoint: str
-    namespace: str | None
-    call: Any
 
     def job_namespace(self, namespace: str | None = None) -> str:
         """``namespace``, else the connection's default namespace, else the token's user."""
-        return resolve_namespace(self, namespace)
+        return self.resolve_namespace(namespace)
 
     def run_job(
         self, *, image: str, command: list[str], namespace: str | None = None, **kwargs: Any

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from airflow_provider_hub.exceptions import HfHubError, HfHubNotFoundError
+from airflow_provider_hub.hooks.host import HubArea
 
 if TYPE_CHECKING:
     from huggingface_hub.hf_api import AccessRequest
@@ -12,10 +13,14 @@ if TYPE_CHECKING:
 AccessStatus = Literal["pending", "accepted", "rejected"]
 
 
-class AccessHookMixin:
-    """Mixed into ``HfHubHook``; relies on its ``call``."""
+class AccessHookMixin(HubArea):
+    """``HfHubHook``'s methods for gated-repo access requests.
 
-    call: Any
+    Example::
+
+        for request in hook.list_access_requests("acme/gated-model"):
+            hook.handle_access_request("acme/gated-model", request.username, "accepted")
+    """
 
     def list_access_requests(
         self, repo_id: str, *, status: AccessStatus = "pending", repo_type: str = "model"

@@ -1,0 +1,209 @@
+"""``HfHubHook`` methods for repositories: create, inspect, tag, and commit exactly once.
+
+The commit itself is the commit engine's (:mod:`airflow_provider_hub.hooks.commit`); this module is its
+entry point and the reads it is built on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_hub.hooks.commit import CommitEngine, CommitOutcome
+from airflow_provider_hub.hooks.host import HubArea
+from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS
+from airflow_provider_hub.utils.progress import ProgressLog
+
+if TYPE_CHECKING:
+    from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
+    from huggingface_hub.hf_api import RepoFile, RepoFolder
+
+    CommitOperation = CommitOperationAdd | CommitOperationCopy | CommitOperationDelete
+
+#: ``get_paths_info`` accepts at most 1000 paths per request on the Hub.
+_PATHS_INFO_BATCH = 500
+
+
+def repo_web_url(endpoint: str, repo_id: str, repo_type: str = "model") -> str:
+    """The repo page: ``{endpoint}/{repo_id}`` for models, ``{endpoint}/datasets/{repo_id}`` otherwise."""
+    prefix = "" if repo_type == "model" else f"{REPO_TYPE_PLURALS[repo_type]}/"
+    return f"{endpoint.rstrip('/')}/{prefix}{repo_id}"
+
+
+class RepoHookMixin(HubArea):
+    """``HfHubHook``'s repository methods, the commit engine's entry point among them.
+
+    Example::
+
+        hook.create_repo("alice/m", exist_ok=True)
+        outcome = hook.commit_exactly_once("alice/m", operations, commit_message="Add weights")
+        hook.create_tag("alice/m", "v1", revision=outcome.commit_oid)
+    """
+
+    #: Files per ``/preupload`` + LFS upload round (one progress line at most per round and interval).
+    preupload_chunk_files = 256
+
+    # -- naming -----------------------------------------------------------------------------------------
+    def qualify_repo_id(self, repo_id: str) -> str:
+        """``name`` becomes ``<connection namespace>/name`` when the connection sets one."""
+        if "/" not in repo_id and self.namespace:
+            return f"{self.namespace}/{repo_id}"
+        return repo_id
+
+    def repo_url(self, repo_id: str, repo_type: str = "model") -> str:
+        return repo_web_url(self.endpoint, repo_id, repo_type)
+
+    # -- repos, refs, files -----------------------------------------------------------------------------
+    def create_repo(
+        self, repo_id: str, *, repo_type: str = "model", private: bool | None = None, exist_ok: bool = True
+    ) -> str:
+        """Create the repo; returns its URL. With ``exist_ok`` an existing repo is fine."""
+        url = self.call(
+            "create_repo",
+            repo_id,
+            repo_type=repo_type,
+            private=private,
+            exist_ok=exist_ok,
+            idempotent=exist_ok,
+            subject=f"{repo_type} {repo_id}",
+        )
+        return str(url)
+
+    def repo_head(self, repo_id: str, *, repo_type: str = "model", revision: str | None = None) -> str:
+        """The commit id ``revision`` (default ``main``) points to."""
+        info = self.call(
+            "repo_info",
+            repo_id,
+            repo_type=repo_type,
+            revision=revision,
+            subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+        )
+        return info.sha
+
+    def get_paths_info(
+        self, repo_id: str, paths: Sequence[str], *, repo_type: str = "model", revision: str | None = None
+    ) -> dict[str, RepoFile | RepoFolder]:
+        """``{path: RepoFile | RepoFolder}`` for the paths that exist at ``revision`` (batched)."""
+        found: dict[str, RepoFile | RepoFolder] = {}
+        unique = list(dict.fromkeys(p for p in paths if p))
+        for start in range(0, len(unique), _PATHS_INFO_BATCH):
+            batch = unique[start : start + _PATHS_INFO_BATCH]
+            for entry in self.call(
+                "get_paths_info",
+                repo_id,
+                batch,
+                repo_type=repo_type,
+                revision=revision,
+                subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+            ):
+                found[entry.path] = entry
+        return found
+
+    def file_exists(
+        self, repo_id: str, path_in_repo: str, *, repo_type: str = "model", revision: str | None = None
+    ) -> bool:
+        return bool(
+            self.call(
+                "file_exists", repo_id, path_in_repo, repo_type=repo_type, revision=revision, subject=repo_id
+            )
+        )
+
+    def list_repo_files(
+        self, repo_id: str, *, repo_type: str = "model", revision: str | None = None
+    ) -> list[str]:
+        return list(
+            self.call(
+                "list_repo_files",
+                repo_id,
+                repo_type=repo_type,
+                revision=revision,
+                subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+            )
+        )
+
+    def list_repo_tree(
+        self, repo_id: str, *, repo_type: str = "model", revision: str | None = None
+    ) -> list[RepoFile]:
+        """Every file (not folder) of the repo at ``revision``."""
+        from huggingface_hub.hf_api import RepoFile
+
+        entries = self.call(
+            "list_repo_tree",
+            repo_id,
+            recursive=True,
+            repo_type=repo_type,
+            revision=revision,
+            subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+        )
+        return [e for e in entries if isinstance(e, RepoFile)]
+
+    def tag_target(self, repo_id: str, tag: str, *, repo_type: str = "model") -> str | None:
+        """The commit a tag points to, ``None`` when the tag does not exist."""
+        refs = self.call("list_repo_refs", repo_id, repo_type=repo_type, subject=f"{repo_type} {repo_id}")
+        for ref in refs.tags:
+            if ref.name == tag:
+                return ref.target_commit
+        return None
+
+    def create_tag(
+        self,
+        repo_id: str,
+        tag: str,
+        *,
+        repo_type: str = "model",
+        revision: str | None = None,
+        tag_message: str | None = None,
+    ) -> None:
+        # A tag POST either creates the tag or answers 409: repeating it cannot duplicate anything.
+        self.call(
+            "create_tag",
+            repo_id,
+            tag=tag,
+            tag_message=tag_message,
+            revision=revision,
+            repo_type=repo_type,
+            exist_ok=False,
+            idempotent=True,
+            subject=f"{repo_type} {repo_id} tag {tag}",
+        )
+
+    # -- commits ----------------------------------------------------------------------------------------
+    def preupload(
+        self,
+        repo_id: str,
+        additions: Sequence[CommitOperationAdd],
+        *,
+        repo_type: str = "model",
+        revision: str | None = None,
+        create_pr: bool = False,
+        progress: ProgressLog | None = None,
+    ) -> None:
+        """Ask the Hub which files are LFS and upload those it does not have yet, in rounds of
+        :attr:`preupload_chunk_files` files. Safe to repeat: uploaded operations are skipped."""
+        pending = [op for op in additions if not op._is_uploaded and op._upload_mode is None]
+        for start in range(0, len(pending), self.preupload_chunk_files):
+            chunk = pending[start : start + self.preupload_chunk_files]
+            self.call(
+                "preupload_lfs_files",
+                repo_id,
+                additions=chunk,
+                repo_type=repo_type,
+                revision=revision,
+                create_pr=create_pr,
+                idempotent=True,
+                subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+            )
+            if progress is not None:
+                progress.advance(len(chunk), sum(op.upload_info.size for op in chunk))
+
+    def commit_exactly_once(
+        self, repo_id: str, operations: Sequence[CommitOperation], **options: Any
+    ) -> CommitOutcome:
+        """Apply ``operations`` in one commit, at most once, skipping what the head already has.
+
+        :param options: ``commit_message`` (required), ``commit_description``, ``repo_type``, ``revision``,
+            ``create_pr``, ``parent_commit``, ``on_head_moved``, ``progress_interval``, ``logger``: the
+            parameters of :class:`~airflow_provider_hub.hooks.commit.CommitEngine`, which makes the commit.
+        :return: a :class:`CommitOutcome`; ``commit_oid`` is ``None`` when nothing had to change.
+        """
+        return CommitEngine(self, repo_id, operations, **options).run()

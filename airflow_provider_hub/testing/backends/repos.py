@@ -1,0 +1,1211 @@
+"""The repos area's backend: every repo, its commits, refs, discussions and blobs, and the rules on them.
+
+Both the HTTP routes (:mod:`airflow_provider_hub.testing.routes.repos` and siblings) and the Python
+seeding methods change repos only through :class:`RepoBackend`, so a commit made by ``add_repo(files=...)``
+takes the same path (:meth:`RepoBackend.commit`) and publishes the same change as one made over HTTP.
+File bytes live on disk in a content-addressed :class:`~airflow_provider_hub.testing._git.BlobStore`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import pickle
+import re
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_hub.testing._core import Principal, RepoChange
+from airflow_provider_hub.testing._git import (
+    BlobStore,
+    FileEntry,
+    PendingUpload,
+    commit_oid,
+    remove_tree,
+    sha256_of_file,
+    tree_oids,
+)
+from airflow_provider_hub.testing.backends.repo_model import (
+    LFS_SIZE_THRESHOLD,
+    PR_REF_RE,
+    REF_NAME_RE,
+    REPO_NAME_RE,
+    REPO_TYPES,
+    URL_PREFIX,
+    Commit,
+    Discussion,
+    MiB,
+    Repo,
+    card_tags,
+    changed_paths,
+    comment_event,
+    default_gitattributes,
+    discussion_details_json,
+    discussion_json,
+    entry_json,
+    event,
+    iso,
+    matches_any,
+    parse_front_matter,
+)
+from airflow_provider_hub.testing.errors import (
+    BadRequest,
+    Conflict,
+    EntryNotFound,
+    Forbidden,
+    GatedRepo,
+    NotFound,
+    PreconditionFailed,
+    RepoNotFound,
+    RevisionNotFound,
+    Unauthorized,
+    UnprocessableEntity,
+    shown,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._core import HubState
+
+STALE_PARENT_MESSAGE = "The branch was updated since you opened this page. Please refresh and try again."
+DISCUSSIONS_PAGE_SIZE = 50
+
+
+# -- commit operations ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AddFile:
+    """A file given by its bytes; ``auto_lfs`` stores it through LFS per ``.gitattributes`` and size
+    (seeding), otherwise it is a regular git blob (the client already chose, as over HTTP)."""
+
+    path: str
+    data: bytes
+    auto_lfs: bool = False
+
+
+@dataclass(frozen=True)
+class AddLfsFile:
+    """A file whose bytes were uploaded through LFS before the commit."""
+
+    path: str
+    oid: str
+    size: int | None
+
+
+@dataclass(frozen=True)
+class DeleteFile:
+    path: str
+
+
+@dataclass(frozen=True)
+class DeleteFolder:
+    path: str
+
+
+Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    repo: Repo
+    commit: Commit
+    pr_num: int | None
+
+
+@dataclass(frozen=True)
+class Download:
+    """What ``/resolve`` serves: the commit the revision resolved to and the file's entry there."""
+
+    commit: Commit
+    entry: FileEntry
+
+
+class RepoBackend:
+    """All repos of one emulator, their blobs on disk, and the pending multipart LFS uploads.
+
+    Tunables (set them on ``hub.repos`` in tests): ``lfs_multipart_threshold`` (files larger than this
+    are uploaded in parts of ``lfs_chunk_size``), ``page_size`` (repo listings), ``tree_page_size``,
+    ``commits_page_size``.
+
+    Methods that take a ``principal`` enforce the Hub's permissions and raise its errors; changes are
+    published on the change feed after they are visible (outside the lock).
+    """
+
+    def __init__(self, hub: HubState) -> None:
+        self.hub = hub
+        if hub.data_dir:
+            self.root = Path(hub.data_dir) / "repos"
+            self.persistent = True
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="hub-emulator-repos-"))
+            self.persistent = False
+            root = self.root
+            hub.on_close(lambda: remove_tree(root))
+        self.blobs = BlobStore(self.root / "blobs")
+        self.repos: dict[tuple[str, str], Repo] = {}
+        self.pending: dict[str, PendingUpload] = {}
+        self.lfs_multipart_threshold = 4 * 1024 * MiB
+        self.lfs_chunk_size = 512 * MiB
+        self.page_size = 1000
+        self.tree_page_size = 1000
+        self.commits_page_size = 50
+        self._seq = itertools.count(1)
+        self._load()
+
+    # -- persistence --------------------------------------------------------------------------------
+    @property
+    def _state_file(self) -> Path:
+        return self.root / "repos.pickle"
+
+    def _load(self) -> None:
+        if self.persistent and self._state_file.exists():
+            with open(self._state_file, "rb") as handle:
+                self.repos = _StateUnpickler(handle).load()
+            top = max((c.seq for r in self.repos.values() for c in r.commits.values()), default=0)
+            self._seq = itertools.count(top + 1)
+
+    def save(self) -> None:
+        if not self.persistent:
+            return
+        tmp = self._state_file.with_suffix(".tmp")
+        with open(tmp, "wb") as handle:
+            pickle.dump(self.repos, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(self._state_file)
+
+    # -- seeding ------------------------------------------------------------------------------------
+    def get(self, repo_type: str, repo_id: str) -> Repo | None:
+        return self.repos.get((repo_type, repo_id))
+
+    def ensure(
+        self, repo_type: str, repo_id: str, *, private: bool = False, gated: str | bool = False
+    ) -> Repo:
+        """The repo with these settings, created (``.gitattributes``, initial commit) when missing."""
+        if repo_type not in REPO_TYPES:
+            raise BadRequest(f"repo_type must be one of {REPO_TYPES}, got {repo_type!r}")
+        if gated not in ("auto", "manual", False):
+            raise BadRequest(f"gated must be 'auto', 'manual' or False, got {gated!r}")
+        with self.hub.lock:
+            repo = self.get(repo_type, repo_id)
+            if repo is None:
+                repo = self._new_repo(repo_type, repo_id, author=repo_id.split("/", 1)[0], private=private)
+            repo.private, repo.gated = private, gated
+            self.save()
+        return repo
+
+    def files(self, repo_type: str, repo_id: str, revision: str = "main") -> dict[str, int]:
+        """``{path: size}`` of the files at ``revision`` (for test assertions)."""
+        repo = self.get(repo_type, repo_id)
+        oid = repo.resolve(revision) if repo else None
+        if repo is None or oid is None:
+            raise NotFound(f"no {repo_type} {repo_id} at {revision}")
+        return {path: entry.size for path, entry in repo.commits[oid].tree.items()}
+
+    def commit_files(
+        self,
+        repo_type: str,
+        repo_id: str,
+        files: dict[str, bytes],
+        *,
+        message: str = "Seed files",
+        revision: str = "main",
+        author: str | None = None,
+    ) -> str:
+        """Commit ``files`` (stored LFS per ``.gitattributes`` and size) on ``revision``; returns the oid."""
+        if self.get(repo_type, repo_id) is None:
+            self.ensure(repo_type, repo_id)
+        operations = [AddFile(path, data, auto_lfs=True) for path, data in files.items()]
+        return self.commit(repo_type, repo_id, revision, operations, title=message, author=author).commit.oid
+
+    # -- access rules -------------------------------------------------------------------------------
+    def readable(self, repo_type: str, repo_id: str, principal: Principal | None) -> Repo:
+        """The repo, if ``principal`` may see it; ``RepoNotFound`` otherwise (private repos hide, as on the Hub)."""
+        repo = self.get(repo_type, repo_id)
+        if repo is None or (repo.private and not self.hub.can_read_namespace(principal, repo.namespace)):
+            raise RepoNotFound()
+        return repo
+
+    def writable(self, repo_type: str, repo_id: str, principal: Principal | None) -> Repo:
+        repo = self.readable(repo_type, repo_id, principal)
+        if principal is None:
+            raise Unauthorized()
+        if not self.hub.can_write_namespace(principal, repo.namespace):
+            raise Forbidden(f"You don't have the rights to write to this {repo_type} repo ({repo_id}).")
+        return repo
+
+    def check_gate(self, repo: Repo, principal: Principal | None, base: str) -> None:
+        """``GatedRepo`` for users who may not download from a gated repo (401 anonymous, 403 otherwise)."""
+        if not repo.gated or (
+            principal is not None and self.hub.can_read_namespace(principal, repo.namespace)
+        ):
+            return
+        if principal is not None and self.hub.access.has_access(repo.repo_type, repo.repo_id, principal.user):
+            return
+        if principal is None:
+            raise GatedRepo(
+                f"Access to {repo.repo_type} {repo.repo_id} is restricted. You must have access to it and be "
+                "authenticated to access it. Please log in.",
+                anonymous=True,
+            )
+        raise GatedRepo(
+            f"Access to {repo.repo_type} {repo.repo_id} is restricted and you are not in the authorized list. "
+            f"Visit {base}/{repo.url_path} to ask for access.",
+            anonymous=False,
+        )
+
+    def check_access(self, repo_type: str, repo_id: str, principal: Principal | None, base: str) -> Repo:
+        """The repo, if ``principal`` may download from it (``auth-check``)."""
+        repo = self.readable(repo_type, repo_id, principal)
+        self.check_gate(repo, principal, base)
+        return repo
+
+    @staticmethod
+    def commit_at(repo: Repo, revision: str) -> Commit:
+        oid = repo.resolve(revision)
+        if oid is None:
+            raise RevisionNotFound(revision)
+        return repo.commits[oid]
+
+    # -- repos --------------------------------------------------------------------------------------
+    def _new_repo(
+        self, repo_type: str, repo_id: str, *, author: str, private: bool, sdk: str | None = None
+    ) -> Repo:
+        repo = Repo(repo_type=repo_type, repo_id=repo_id, author=author, private=private, sdk=sdk)
+        data = default_gitattributes(repo_type)
+        tree = {".gitattributes": FileEntry.regular(data, self.blobs.put_bytes(data))}
+        repo.branches["main"] = self._new_commit(repo, [], tree, "initial commit", "", author).oid
+        self.repos[(repo_type, repo_id)] = repo
+        return repo
+
+    def create_repo(
+        self,
+        principal: Principal,
+        repo_type: str,
+        name: str,
+        *,
+        namespace: str | None,
+        private: bool,
+        sdk: str | None,
+        base: str,
+    ) -> tuple[Repo, str]:
+        """Create ``{namespace or the caller}/{name}``; returns the repo and its web URL."""
+        if repo_type not in REPO_TYPES:
+            raise BadRequest(f"Invalid repo type: {repo_type}")
+        namespace = namespace or principal.user
+        if not REPO_NAME_RE.match(name) or "--" in name or ".." in name or name.endswith((".git", ".")):
+            raise BadRequest(f"Invalid repo name: {shown(repr(name))}")
+        repo_id = f"{namespace}/{name}"
+        url = f"{base}/{URL_PREFIX[repo_type]}{repo_id}"
+        with self.hub.lock:
+            if not self.hub.can_write_namespace(principal, namespace):
+                raise Forbidden(
+                    f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"'
+                )
+            if self.get(repo_type, repo_id) is not None:
+                # create_repo(exist_ok=True) reads the URL from this 409's body.
+                raise Conflict(f"You already created this {repo_type} repo", body={"url": url})
+            repo = self._new_repo(repo_type, repo_id, author=principal.user, private=private, sdk=sdk)
+            self.save()
+        self.hub.publish(
+            RepoChange(repo_type, repo_id, "repo", "create", private=private, head_sha=repo.branches["main"])
+        )
+        return repo, url
+
+    def delete_repo(self, principal: Principal, repo_type: str, repo_id: str) -> None:
+        if repo_type not in REPO_TYPES:
+            raise BadRequest(f"Invalid repo type: {repo_type}")
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            del self.repos[(repo_type, repo_id)]
+            self.save()
+        self.hub.publish(RepoChange(repo_type, repo_id, "repo", "delete", private=repo.private))
+
+    def move_repo(self, principal: Principal, repo_type: str, source: str, target: str) -> None:
+        if repo_type not in REPO_TYPES or target.count("/") != 1:
+            raise BadRequest(shown(f"Invalid move request: {source!r} -> {target!r} ({repo_type})"))
+        with self.hub.lock:
+            repo = self.writable(repo_type, source, principal)
+            if not self.hub.can_write_namespace(principal, target.split("/")[0]):
+                raise Forbidden(
+                    f'You don\'t have the rights to create a {repo_type} under the namespace "{target}"'
+                )
+            if self.get(repo_type, target) is not None:
+                raise Conflict(f"A {repo_type} repository called {shown(target)} already exists")
+            del self.repos[(repo_type, source)]
+            repo.repo_id = target
+            self.repos[(repo_type, target)] = repo
+            self.save()
+        self.hub.publish(RepoChange(repo_type, source, "repo", "move", private=repo.private, moved_to=target))
+
+    def update_settings(
+        self, principal: Principal | None, repo_type: str, repo_id: str, changes: Mapping[str, Any]
+    ) -> Repo:
+        """Apply the settings in ``changes``: ``gated`` (``"auto"``, ``"manual"`` or ``False``) and ``visibility``."""
+        gated = changes.get("gated", False)
+        if gated not in ("auto", "manual", False):
+            raise BadRequest(f"Invalid gated value: {gated!r}; expected 'auto', 'manual' or false")
+        visibility = changes.get("visibility")
+        if visibility not in (None, "public", "private"):
+            raise BadRequest(f"Invalid visibility: {visibility!r}")
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            if "gated" in changes:
+                repo.gated = gated
+            if visibility is not None:
+                repo.private = visibility == "private"
+            self.save()
+        self.hub.publish(
+            RepoChange(
+                repo_type, repo.repo_id, "repo.config", "update", private=repo.private, head_sha=repo.head()
+            )
+        )
+        return repo
+
+    # -- info and listings --------------------------------------------------------------------------
+    def read_text(self, entry: FileEntry | None, limit: int = MiB) -> str | None:
+        if entry is None or entry.size > limit:
+            return None
+        return self.blobs.read_bytes(entry.sha256).decode(errors="replace")
+
+    def _card(self, commit: Commit) -> dict[str, Any] | None:
+        text = self.read_text(commit.tree.get("README.md"))
+        if text is None:
+            return None
+        try:
+            return parse_front_matter(text)
+        except ValueError:
+            return None
+
+    def _provider_expand(self, repo_id: str) -> dict[str, Any]:
+        return self.hub.providers.model_expand(repo_id)
+
+    def repo_json(
+        self,
+        repo: Repo,
+        commit: Commit,
+        *,
+        expand: list[str] | None = None,
+        blobs: bool = False,
+        listing: bool = False,
+        full: bool = True,
+        card_data: bool = False,
+    ) -> dict[str, Any]:
+        """The Hub's info object of ``repo`` at ``commit`` (``model_info`` / ``dataset_info`` / ``space_info``)."""
+        card = self._card(commit)
+        siblings = []
+        for path in sorted(commit.tree):
+            entry = commit.tree[path]
+            sibling: dict[str, Any] = {"rfilename": path}
+            if blobs:
+                sibling.update(size=entry.size, blobId=entry.blob_id)
+                if entry.lfs:
+                    sibling["lfs"] = {
+                        "size": entry.size,
+                        "sha256": entry.sha256,
+                        "pointerSize": entry.pointer_size,
+                    }
+            siblings.append(sibling)
+        info: dict[str, Any] = {
+            "_id": repo.uid,
+            "id": repo.repo_id,
+            "author": repo.namespace,
+            "sha": commit.oid,
+            "lastModified": iso(commit.date),
+            "createdAt": iso(repo.created_at),
+            "private": repo.private,
+            "gated": repo.gated,
+            "disabled": False,
+            "downloads": 0,
+            "downloadsAllTime": 0,
+            "likes": 0,
+            "trendingScore": 0,
+            "tags": card_tags(card),
+            "siblings": siblings,
+            "usedStorage": sum(entry.size for entry in commit.tree.values()),
+        }
+        if card is not None:
+            info["cardData"] = card
+        if repo.repo_type == "model":
+            info["modelId"] = repo.repo_id
+            info["library_name"] = (card or {}).get("library_name")
+            info["pipeline_tag"] = (card or {}).get("pipeline_tag")
+        if repo.repo_type == "space":
+            info["sdk"] = (card or {}).get("sdk", repo.sdk)
+            info["runtime"] = {
+                "stage": "RUNNING",
+                "hardware": {"current": "cpu-basic", "requested": "cpu-basic"},
+            }
+        if expand:
+            wanted = set(expand)
+            if repo.repo_type == "model" and wanted & {"inference", "inferenceProviderMapping"}:
+                extra = self._provider_expand(repo.repo_id)
+                if extra.get("inference"):
+                    info["inference"] = extra["inference"]
+                mapping = extra.get("inferenceProviderMapping")
+                if mapping is not None:
+                    if listing and isinstance(mapping, dict):
+                        mapping = [{"provider": name, **details} for name, details in mapping.items()]
+                    info["inferenceProviderMapping"] = mapping
+            return {key: value for key, value in info.items() if key in ("_id", "id") or key in wanted}
+        if listing and not full:
+            keep = {
+                "_id",
+                "id",
+                "modelId",
+                "author",
+                "likes",
+                "trendingScore",
+                "private",
+                "downloads",
+                "tags",
+            }
+            keep |= {"pipeline_tag", "library_name", "createdAt", "sdk", "gated", "lastModified"}
+            if card_data:
+                keep.add("cardData")
+            return {key: value for key, value in info.items() if key in keep}
+        return info
+
+    def info(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        *,
+        expand: list[str],
+        blobs: bool,
+    ) -> dict[str, Any]:
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            return self.repo_json(repo, self.commit_at(repo, revision), expand=expand, blobs=blobs)
+
+    def _served_by(self, providers: list[str]) -> set[str] | None:
+        """Repo ids served by any of ``providers`` (``None``: no filter)."""
+        if not providers:
+            return None
+        return set().union(*(self.hub.providers.models_served_by(provider) for provider in providers))
+
+    def list_repos(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        *,
+        author: str | None = None,
+        search: str = "",
+        gated: bool | None = None,
+        pipeline_tag: str | None = None,
+        tags: list[str] | None = None,
+        providers: list[str] | None = None,
+        expand: list[str] | None = None,
+        full: bool = False,
+        card_data: bool = False,
+        sort: str | None = None,
+        descending: bool = True,
+    ) -> list[dict[str, Any]]:
+        """The listing's items (as shown), filtered and sorted as ``list_models`` asks.
+
+        ``providers``: ids of Inference Providers that must serve the model; ``"all"`` means any.
+        """
+        providers = providers or []
+        search = search.lower()
+        with self.hub.lock:
+            served = self._served_by([p for p in providers if p != "all"])
+            items = []
+            for repo in self.repos.values():
+                if repo.repo_type != repo_type:
+                    continue
+                if repo.private and not self.hub.can_read_namespace(principal, repo.namespace):
+                    continue
+                if author and repo.namespace != author:
+                    continue
+                if search and search not in repo.repo_id.lower():
+                    continue
+                if gated is not None and bool(repo.gated) != gated:
+                    continue
+                commit = repo.commits[repo.branches["main"]]
+                if served is not None and repo.repo_id not in served:
+                    continue
+                if "all" in providers and not self._provider_expand(repo.repo_id).get("inference"):
+                    continue
+                info = self.repo_json(repo, commit)
+                if pipeline_tag and info.get("pipeline_tag") != pipeline_tag:
+                    continue
+                if any(tag not in info["tags"] for tag in tags or []):
+                    continue
+                shown_item = self.repo_json(
+                    repo, commit, expand=expand, listing=True, full=full, card_data=card_data
+                )
+                items.append((info, shown_item))
+        if sort:
+            key = {
+                "last_modified": "lastModified",
+                "created_at": "createdAt",
+                "trending_score": "trendingScore",
+            }.get(sort, sort)
+            items.sort(key=lambda pair: (pair[0].get(key) is None, pair[0].get(key) or 0), reverse=descending)
+        return [item for _, item in items]
+
+    # -- uploads ------------------------------------------------------------------------------------
+    def lfs_patterns(self, tree: dict[str, FileEntry]) -> list[str]:
+        entry = tree.get(".gitattributes")
+        if entry is None or entry.size > MiB or not self.blobs.has(entry.sha256):
+            return []
+        patterns = []
+        for line in self.blobs.read_bytes(entry.sha256).decode(errors="replace").splitlines():
+            parts = line.split()
+            if len(parts) > 1 and not parts[0].startswith("#") and "filter=lfs" in parts[1:]:
+                patterns.append(parts[0])
+        return patterns
+
+    def preupload(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        files: list[tuple[str, int, bytes]],
+        gitignore: str | None,
+    ) -> dict[str, Any]:
+        """How each ``(path, size, sample)`` must be uploaded (``lfs`` or ``regular``) and whether it is ignored.
+
+        ``gitignore`` replaces the revision's ``.gitignore`` when given.
+        """
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            commit = self.commit_at(repo, revision)
+            tree = commit.tree
+            patterns = self.lfs_patterns(tree)
+            if gitignore is None:
+                gitignore = self.read_text(tree.get(".gitignore")) or ""
+        ignore = [
+            line.strip() for line in gitignore.splitlines() if line.strip() and not line.startswith("#")
+        ]
+        answers = []
+        for path, size, sample in files:
+            large = size > LFS_SIZE_THRESHOLD or matches_any(path, patterns) or b"\0" in sample
+            existing = tree.get(path)
+            answers.append(
+                {
+                    "path": path,
+                    "uploadMode": "lfs" if large else "regular",
+                    "shouldIgnore": bool(ignore) and matches_any(path, ignore),
+                    "oid": existing.oid if existing is not None else None,
+                }
+            )
+        return {"files": answers, "commitOid": commit.oid}
+
+    def lfs_batch(
+        self, principal: Principal | None, repo_type: str, repo_id: str, objects: list[Any], base: str
+    ) -> list[dict[str, Any]]:
+        """The LFS batch answer of each upload object: nothing to do, a basic upload, or a multipart one."""
+        self.writable(repo_type, repo_id, principal)
+        answers = []
+        for obj in objects:
+            oid, size = str(obj.get("oid", "")).lower(), obj.get("size")
+            if not re.fullmatch(r"[0-9a-f]{64}", oid) or not isinstance(size, int) or size < 0:
+                answers.append(
+                    {"oid": oid, "size": size, "error": {"code": 422, "message": "Invalid oid or size"}}
+                )
+                continue
+            answer: dict[str, Any] = {"oid": oid, "size": size, "authenticated": True}
+            if self.blobs.size(oid) != size:
+                verify = {"href": f"{base}/_lfs/verify/{oid}", "header": {}}
+                if size > self.lfs_multipart_threshold:
+                    chunk = self.lfs_chunk_size
+                    parts = math.ceil(size / chunk)
+                    with self.hub.lock:
+                        pending = self.pending.get(oid)
+                        if pending is None or pending.size != size or pending.chunk_size != chunk:
+                            handle, tmp = self.blobs.new_temp()
+                            handle.truncate(size)
+                            handle.close()
+                            self.pending[oid] = PendingUpload(tmp, size, chunk)
+                    header: dict[str, str] = {"chunk_size": str(chunk)}
+                    header.update(
+                        {str(n): f"{base}/_lfs/objects/{oid}/part/{n}" for n in range(1, parts + 1)}
+                    )
+                    upload = {"href": f"{base}/_lfs/objects/{oid}/complete", "header": header}
+                else:
+                    upload = {"href": f"{base}/_lfs/objects/{oid}?size={size}", "header": {}}
+                answer["actions"] = {"upload": upload, "verify": verify}
+            answers.append(answer)
+        return answers
+
+    def finish_upload(self, tmp: Path, oid: str, digest: str, received: int, expected: int) -> None:
+        """Keep a basic upload received in ``tmp`` if it hashes to ``oid`` (and has ``expected`` bytes when >= 0)."""
+        if digest != oid or (expected >= 0 and received != expected):
+            tmp.unlink(missing_ok=True)
+            raise BadRequest(
+                f"The uploaded content does not match oid {oid} and size {expected} ({received} bytes)"
+            )
+        self.blobs.install(tmp, oid)
+
+    def upload_part(self, oid: str, number: int) -> tuple[PendingUpload, int, int]:
+        """The pending multipart upload of ``oid`` and the ``(offset, length)`` of part ``number``."""
+        pending = self.pending.get(oid)
+        if pending is None:
+            raise NotFound(f"No multipart upload in progress for {oid}")
+        offset = (number - 1) * pending.chunk_size
+        length = min(pending.chunk_size, pending.size - offset)
+        if number < 1 or length <= 0:
+            raise BadRequest(f"Invalid part number {number}")
+        return pending, offset, length
+
+    def part_received(self, pending: PendingUpload, number: int) -> None:
+        with self.hub.lock:
+            pending.parts.add(number)
+
+    def complete_upload(self, oid: str, listed: set[int]) -> None:
+        """Assemble a multipart upload whose parts (all of them, as ``listed``) have arrived; hashes the file."""
+        pending = self.pending.get(oid)
+        if pending is None:
+            if self.blobs.has(oid):
+                return
+            raise NotFound(f"No multipart upload in progress for {oid}")
+        expected_parts = set(range(1, math.ceil(pending.size / pending.chunk_size) + 1))
+        if pending.parts != expected_parts or listed != expected_parts:
+            raise BadRequest(f"Incomplete multipart upload for {oid}: parts {sorted(pending.parts)} received")
+        digest = sha256_of_file(pending.path)
+        with self.hub.lock:
+            self.pending.pop(oid, None)
+        if digest != oid:
+            pending.path.unlink(missing_ok=True)
+            raise BadRequest(f"The uploaded parts do not hash to {oid}")
+        self.blobs.install(pending.path, oid)
+
+    def verify_upload(self, oid: str, claimed: Mapping[str, Any]) -> int:
+        """The stored size of ``oid``; 404 when it is missing or not the ``size`` in ``claimed`` (when there)."""
+        stored = self.blobs.size(oid)
+        if stored is None or ("size" in claimed and claimed["size"] != stored):
+            raise NotFound(f"Object {oid} was not uploaded (or has another size)")
+        return stored
+
+    # -- commits ------------------------------------------------------------------------------------
+    def _new_commit(
+        self,
+        repo: Repo,
+        parents: list[str],
+        tree: dict[str, FileEntry],
+        title: str,
+        message: str,
+        author: str,
+    ) -> Commit:
+        dirs = tree_oids(tree)
+        now = time.time()
+        timestamp = int(now)
+        full_message = f"{title}\n\n{message}" if message else title
+        oid = commit_oid(
+            tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
+        )
+        while oid in repo.commits:  # same tree, parent and second: git would collide, the Hub never does
+            timestamp += 1
+            oid = commit_oid(
+                tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
+            )
+        commit = Commit(oid, parents, tree, dirs, title, message, author, now, next(self._seq))
+        repo.commits[oid] = commit
+        repo.last_modified = now
+        return commit
+
+    def _apply(self, tree: dict[str, FileEntry], operations: Sequence[Operation]) -> None:
+        auto = any(isinstance(op, AddFile) and op.auto_lfs for op in operations)
+        patterns = self.lfs_patterns(tree) if auto else []
+        for op in operations:
+            if isinstance(op, AddFile):
+                sha256 = self.blobs.put_bytes(op.data)
+                large = op.auto_lfs and (len(op.data) > LFS_SIZE_THRESHOLD or matches_any(op.path, patterns))
+                tree[op.path] = (
+                    FileEntry.large(sha256, len(op.data)) if large else FileEntry.regular(op.data, sha256)
+                )
+            elif isinstance(op, AddLfsFile):
+                size = self.blobs.size(op.oid) if len(op.oid) == 64 else None
+                if size is None:
+                    raise UnprocessableEntity(
+                        "Your push was rejected because an LFS pointer pointed to a file that does not exist: "
+                        f"{shown(op.path)}"
+                    )
+                if op.size is not None and op.size != size:
+                    raise BadRequest(f"LFS object {op.oid} has size {size}, not {op.size} ({shown(op.path)})")
+                tree[op.path] = FileEntry.large(op.oid, size)
+            elif isinstance(op, DeleteFile):
+                if tree.pop(op.path, None) is None:
+                    raise EntryNotFound(f"A file with this name doesn't exist: {shown(op.path)}")
+            else:
+                prefix = f"{op.path}/" if op.path else ""
+                doomed = [p for p in tree if p.startswith(prefix)]
+                if not doomed:
+                    raise EntryNotFound(f"A folder with this name doesn't exist: {shown(op.path)}")
+                for doomed_path in doomed:
+                    del tree[doomed_path]
+
+    def commit(
+        self,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        operations: Sequence[Operation],
+        *,
+        title: str,
+        description: str = "",
+        principal: Principal | None = None,
+        author: str | None = None,
+        parent_commit: str | None = None,
+        create_pr: bool = False,
+        base: str | None = None,
+    ) -> CommitResult:
+        """Commit ``operations`` on ``revision`` (a branch or ``refs/pr/N``), or open a PR with them.
+
+        ``principal``: the caller, whose write access is checked and who authors the commit; ``None`` when
+        seeding (authored by ``author``, by default the repo's namespace). ``parent_commit``: the commit the
+        caller based its change on; on a branch, a stale one is refused (412); with ``create_pr`` the PR
+        starts from it. ``base``: the URL discussion links use.
+        """
+        changes: list[RepoChange] = []
+        with self.hub.lock:
+            if principal is not None:
+                repo, by = self.writable(repo_type, repo_id, principal), principal.user
+            else:
+                found = self.get(repo_type, repo_id)
+                if found is None:
+                    raise RepoNotFound()
+                repo, by = found, author or found.namespace
+            if create_pr:
+                start = repo.resolve(parent_commit) if parent_commit else repo.resolve(revision)
+                if start is None:
+                    raise RevisionNotFound(parent_commit or revision)
+                tree = dict(repo.commits[start].tree)
+                self._apply(tree, operations)
+                discussion = self._open_discussion(
+                    repo, title=title, description=description, author=by, pull_request=True, base_oid=start
+                )
+                if not revision.startswith("refs/pr/") and revision in repo.branches:
+                    discussion.base = f"refs/heads/{revision}"
+                discussion.status = "open"
+                changes.append(self._discussion_change(repo, discussion, base))
+                ref, num = f"refs/pr/{discussion.num}", discussion.num
+            else:
+                num = None
+                branch = revision[len("refs/heads/") :] if revision.startswith("refs/heads/") else revision
+                pr = PR_REF_RE.match(revision)
+                if pr and int(pr.group(1)) in repo.prs:
+                    ref, start = revision, repo.prs[int(pr.group(1))]
+                elif branch in repo.branches:
+                    ref, start = f"refs/heads/{branch}", repo.branches[branch]
+                else:
+                    raise RevisionNotFound(revision)
+                if parent_commit and not start.startswith(parent_commit.lower()):
+                    raise PreconditionFailed(STALE_PARENT_MESSAGE)
+                tree = dict(repo.commits[start].tree)
+                self._apply(tree, operations)
+            commit = self._new_commit(repo, [start], tree, title, description, by)
+            self._move_ref(repo, ref, commit.oid)
+            self.save()
+            changes.append(_content_change(repo, ref, start, commit.oid))
+        for change in changes:
+            self.hub.publish(change)
+        return CommitResult(repo, commit, num)
+
+    @staticmethod
+    def _move_ref(repo: Repo, ref: str, oid: str) -> None:
+        if ref.startswith("refs/pr/"):
+            repo.prs[int(ref.rsplit("/", 1)[1])] = oid
+        else:
+            repo.branches[ref[len("refs/heads/") :]] = oid
+
+    def super_squash(
+        self, principal: Principal | None, repo_type: str, repo_id: str, branch: str, message: str | None
+    ) -> Commit:
+        """Replace the branch's history by one root commit with its current files."""
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            assert principal is not None
+            old = repo.branches.get(branch)
+            if old is None:
+                raise RevisionNotFound(branch)
+            title = message or "Super-squash branch using huggingface_hub"
+            squashed = self._new_commit(repo, [], dict(repo.commits[old].tree), title, "", principal.user)
+            repo.branches[branch] = squashed.oid
+            self.save()
+        self.hub.publish(_content_change(repo, f"refs/heads/{branch}", old, squashed.oid))
+        return squashed
+
+    # -- history, refs, trees -----------------------------------------------------------------------
+    def history(
+        self, principal: Principal | None, repo_type: str, repo_id: str, revision: str
+    ) -> list[Commit]:
+        """The commits reachable from ``revision``, newest first."""
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            return repo.ancestors(self.commit_at(repo, revision).oid)
+
+    def refs(
+        self, principal: Principal | None, repo_type: str, repo_id: str, *, include_prs: bool
+    ) -> dict[str, Any]:
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            refs: dict[str, Any] = {
+                "branches": [
+                    {"name": b, "ref": f"refs/heads/{b}", "targetCommit": oid}
+                    for b, oid in sorted(repo.branches.items())
+                ],
+                "converts": [],
+                "tags": [
+                    {"name": t, "ref": f"refs/tags/{t}", "targetCommit": oid}
+                    for t, oid in sorted(repo.tags.items())
+                ],
+            }
+            if include_prs:
+                refs["pullRequests"] = [
+                    {"name": str(num), "ref": f"refs/pr/{num}", "targetCommit": oid}
+                    for num, oid in sorted(repo.prs.items())
+                ]
+        return refs
+
+    def create_branch(
+        self, principal: Principal | None, repo_type: str, repo_id: str, branch: str, starting_point: str
+    ) -> None:
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            if not REF_NAME_RE.match(branch):
+                raise BadRequest(f"Invalid reference for a branch: {shown(branch)}")
+            if branch in repo.branches:
+                raise Conflict(f"Reference refs/heads/{shown(branch)} already exists")
+            start = repo.resolve(starting_point)
+            if start is None:
+                raise RevisionNotFound(starting_point)
+            repo.branches[branch] = start
+            self.save()
+        self.hub.publish(_content_change(repo, f"refs/heads/{branch}", None, start))
+
+    def delete_branch(self, principal: Principal | None, repo_type: str, repo_id: str, branch: str) -> None:
+        branch = branch[len("refs/heads/") :] if branch.startswith("refs/heads/") else branch
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            if branch == "main":
+                raise Forbidden("Cannot delete refs/heads/main: it is the default branch")
+            old = repo.branches.pop(branch, None)
+            if old is None:
+                raise RevisionNotFound(branch)
+            self.save()
+        self.hub.publish(_content_change(repo, f"refs/heads/{branch}", old, None))
+
+    def create_tag(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        tag: str,
+        message: str | None,
+    ) -> None:
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            target = repo.resolve(revision)
+            if target is None:
+                raise RevisionNotFound(revision)
+            if not REF_NAME_RE.match(tag):
+                raise BadRequest(f"Invalid tag name: {shown(repr(tag))}")
+            if tag in repo.tags:
+                raise Conflict(f"Tag {shown(tag)} already exists")
+            repo.tags[tag] = target
+            if message:
+                repo.tag_messages[tag] = message
+            self.save()
+        self.hub.publish(_content_change(repo, f"refs/tags/{tag}", None, target))
+
+    def delete_tag(self, principal: Principal | None, repo_type: str, repo_id: str, tag: str) -> None:
+        tag = tag[len("refs/tags/") :] if tag.startswith("refs/tags/") else tag
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            old = repo.tags.pop(tag, None)
+            if old is None:
+                raise RevisionNotFound(tag)
+            repo.tag_messages.pop(tag, None)
+            self.save()
+        self.hub.publish(_content_change(repo, f"refs/tags/{tag}", old, None))
+
+    def tree(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        path: str,
+        *,
+        recursive: bool,
+        expand: bool,
+    ) -> list[dict[str, Any]]:
+        """The entries under ``path`` at ``revision``: directories first unless ``recursive``."""
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            commit = self.commit_at(repo, revision)
+            if path and path not in commit.dirs:
+                raise EntryNotFound(f"Entry not found: {shown(path)} does not exist at {shown(revision)}")
+            prefix = f"{path}/" if path else ""
+            dirs = [d for d in commit.dirs if d and d.startswith(prefix)]
+            files = [f for f in commit.tree if f.startswith(prefix)]
+            if not recursive:
+                dirs = [d for d in dirs if "/" not in d[len(prefix) :]]
+                files = [f for f in files if "/" not in f[len(prefix) :]]
+            paths = sorted(dirs) + sorted(files) if not recursive else sorted(dirs + files)
+            return [entry_json(repo, commit, p, expand) for p in paths]
+
+    def paths_info(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        paths: list[str],
+        *,
+        expand: bool,
+    ) -> list[dict[str, Any]]:
+        """The entries of those ``paths`` that exist at ``revision`` (files or directories), once each."""
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            commit = self.commit_at(repo, revision)
+            return [
+                entry_json(repo, commit, p.strip("/"), expand)
+                for p in dict.fromkeys(paths)
+                if p.strip("/") in commit.tree or (p.strip("/") and p.strip("/") in commit.dirs)
+            ]
+
+    def download(
+        self, principal: Principal | None, repo_type: str, repo_id: str, revision: str, path: str, base: str
+    ) -> Download:
+        """The commit ``revision`` resolves to and ``path``'s entry there."""
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            self.check_gate(repo, principal, base)
+            commit = self.commit_at(repo, revision)
+            entry = commit.tree.get(path)
+        if entry is None:
+            # With the commit, the client caches that the file does not exist there.
+            raise EntryNotFound("Entry not found", headers={"X-Repo-Commit": commit.oid})
+        return Download(commit, entry)
+
+    # -- discussions --------------------------------------------------------------------------------
+    @staticmethod
+    def _open_discussion(
+        repo: Repo, *, title: str, description: str, author: str, pull_request: bool, base_oid: str
+    ) -> Discussion:
+        num = max(repo.discussions, default=0) + 1
+        discussion = Discussion(num, title, description, author, pull_request, time.time())
+        discussion.status = "draft" if pull_request else "open"
+        repo.discussions[num] = discussion
+        if pull_request:
+            repo.prs[num] = base_oid
+            discussion.base_oid = base_oid
+        return discussion
+
+    def _discussion_change(
+        self,
+        repo: Repo,
+        discussion: Discussion,
+        base: str | None,
+        action: str = "create",
+        scope: str = "discussion",
+    ) -> RepoChange:
+        return RepoChange(
+            repo_type=repo.repo_type,
+            repo_id=repo.repo_id,
+            scope=scope,
+            action=action,
+            private=repo.private,
+            head_sha=repo.branches.get("main"),
+            discussion=discussion_json(repo, discussion, base or self.hub.base_url),
+        )
+
+    def create_discussion(
+        self,
+        principal: Principal,
+        repo_type: str,
+        repo_id: str,
+        *,
+        title: str,
+        description: str,
+        pull_request: bool,
+        base: str,
+    ) -> tuple[Repo, Discussion]:
+        if not title:
+            raise BadRequest("A discussion needs a title")
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            discussion = self._open_discussion(
+                repo,
+                title=title,
+                description=description,
+                author=principal.user,
+                pull_request=pull_request,
+                base_oid=repo.branches["main"],
+            )
+            self.save()
+            change = self._discussion_change(repo, discussion, base)
+        self.hub.publish(change)
+        return repo, discussion
+
+    def discussions(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        *,
+        pull_requests: bool | None,
+        status: str,
+        author: str | None,
+    ) -> tuple[Repo, list[Discussion]]:
+        """The matching discussions, newest first (``pull_requests=None``: both kinds; ``status="all"``)."""
+        with self.hub.lock:
+            repo = self.readable(repo_type, repo_id, principal)
+            return repo, [
+                d
+                for d in sorted(repo.discussions.values(), key=lambda d: d.num, reverse=True)
+                if (pull_requests is None or d.is_pull_request == pull_requests)
+                and status in ("all", d.status)
+                and author in (None, d.author)
+            ]
+
+    def discussion(
+        self, principal: Principal | None, repo_type: str, repo_id: str, num: int
+    ) -> tuple[Repo, Discussion]:
+        repo = self.readable(repo_type, repo_id, principal)
+        discussion = repo.discussions.get(num)
+        if discussion is None:
+            raise NotFound(f"Discussion {num} not found")
+        return repo, discussion
+
+    def discussion_details(
+        self, principal: Principal | None, repo_type: str, repo_id: str, num: int
+    ) -> dict[str, Any]:
+        with self.hub.lock:
+            return discussion_details_json(*self.discussion(principal, repo_type, repo_id, num))
+
+    def comment(
+        self, principal: Principal, repo_type: str, repo_id: str, num: int, comment: str, base: str
+    ) -> dict[str, Any]:
+        """Add a comment; returns its event."""
+        if not comment:
+            raise BadRequest("A comment cannot be empty")
+        with self.hub.lock:
+            repo, discussion = self.discussion(principal, repo_type, repo_id, num)
+            new = comment_event(principal.user, comment)
+            discussion.events.append(new)
+            self.save()
+        self.hub.publish(self._discussion_change(repo, discussion, base, scope="discussion.comment"))
+        return new
+
+    def change_status(
+        self,
+        principal: Principal,
+        repo_type: str,
+        repo_id: str,
+        num: int,
+        status: Any,
+        comment: str | None,
+        base: str,
+    ) -> dict[str, Any]:
+        """Open or close a discussion (its author or the repo's owners); returns the status-change event."""
+        if status not in ("open", "closed"):
+            raise BadRequest(f"Invalid status {shown(repr(status))}: expected 'open' or 'closed'")
+        with self.hub.lock:
+            repo, discussion = self.discussion(principal, repo_type, repo_id, num)
+            if principal.user != discussion.author and not self.hub.can_write_namespace(
+                principal, repo.namespace
+            ):
+                raise Forbidden(
+                    "Only the author or the repo's owners can change the status of this discussion"
+                )
+            if discussion.status == "merged":
+                raise BadRequest("This pull request is already merged")
+            discussion.status = str(status)
+            new = event("status-change", principal.user, {"status": status})
+            discussion.events.append(new)
+            if comment:
+                discussion.events.append(comment_event(principal.user, comment))
+            self.save()
+        self.hub.publish(self._discussion_change(repo, discussion, base, action="update"))
+        return new
+
+    def merge(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        num: int,
+        comment: str | None,
+        base: str,
+    ) -> Commit:
+        """Merge a PR into its base branch: a merge commit applying the PR's changes, refused on conflicts."""
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            assert principal is not None
+            discussion = repo.discussions.get(num)
+            if discussion is None or not discussion.is_pull_request:
+                raise NotFound(f"Pull request {num} not found")
+            if discussion.status not in ("open", "draft"):
+                raise BadRequest(f"This pull request is {discussion.status}, it cannot be merged")
+            branch = discussion.base[len("refs/heads/") :]
+            target = repo.branches.get(branch)
+            if target is None:
+                raise RevisionNotFound(discussion.base)
+            base_tree = repo.commits[discussion.base_oid].tree if discussion.base_oid in repo.commits else {}
+            pr_head = repo.commits[repo.prs[num]]
+            ours, theirs = repo.commits[target].tree, pr_head.tree
+            theirs_changed = changed_paths(base_tree, theirs)
+            conflicts = sorted(
+                p for p in theirs_changed & changed_paths(base_tree, ours) if ours.get(p) != theirs.get(p)
+            )
+            if conflicts:
+                raise Conflict(
+                    f"Merge conflict in {shown(', '.join(conflicts))}", body={"conflicts": conflicts}
+                )
+            tree = dict(ours)
+            for path in theirs_changed:
+                if path in theirs:
+                    tree[path] = theirs[path]
+                else:
+                    tree.pop(path, None)
+            merge = self._new_commit(
+                repo,
+                [target, pr_head.oid],
+                tree,
+                f"Merge refs/pr/{num}: {discussion.title}",
+                "",
+                principal.user,
+            )
+            repo.branches[branch] = merge.oid
+            discussion.status, discussion.merge_commit = "merged", merge.oid
+            discussion.events.append(event("status-change", principal.user, {"status": "merged"}))
+            if comment:
+                discussion.events.append(comment_event(principal.user, comment))
+            self.save()
+        self.hub.publish(_content_change(repo, discussion.base, target, merge.oid))
+        self.hub.publish(self._discussion_change(repo, discussion, base, action="update"))
+        return merge
+
+
+class _StateUnpickler(pickle.Unpickler):
+    """Also reads a ``data_dir`` saved before the repo objects moved from ``testing._repos`` to here."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == "airflow_provider_hub.testing._repos":
+            module = "airflow_provider_hub.testing.backends.repo_model"
+        return super().find_class(module, name)
+
+
+def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> RepoChange:
+    return RepoChange(
+        repo_type=repo.repo_type,
+        repo_id=repo.repo_id,
+        scope="repo.content",
+        action="update",
+        private=repo.private,
+        head_sha=repo.branches.get("main"),
+        updated_refs=[{"ref": ref, "oldSha": old, "newSha": new}],
+    )
+
+
+def attach(hub: HubState) -> None:
+    """Create this area's backend on ``hub`` (``hub.repos``)."""
+    hub.repos = RepoBackend(hub)

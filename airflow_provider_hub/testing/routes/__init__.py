@@ -1,0 +1,14 @@
+"""Per Hub area, its HTTP routes: each parses a request, calls the area's backend and renders the answer."""
+
+from airflow_provider_hub.testing.routes import (
+    access,
+    discussions,
+    endpoints,
+    jobs,
+    providers,
+    repos,
+    uploads,
+    webhooks,
+)
+
+__all__ = ["access", "discussions", "endpoints", "jobs", "providers", "repos", "uploads", "webhooks"]
