@@ -46,6 +46,8 @@ def inject_faults(hub: Any) -> None:
         hub.inject_fault(route, status=429, retry_after=1, rate=0.03)
         hub.inject_fault(route, drop=True, rate=0.01)
         hub.inject_fault(route, latency=LATENCY)
+    # 3% of the fifty-odd Hub API requests is none at all one run in five: make sure a 429 comes too.
+    hub.inject_fault("/api/repos/create", status=429, retry_after=1, times=1)
     # 1% of a few hundred requests is a handful: make sure the upload path sees drops too.
     hub.inject_fault("/_lfs/objects/*", drop=True, times=1, method="PUT")
     hub.inject_fault("/api/models/*/preupload/*", drop=True, times=1)
