@@ -14,7 +14,7 @@ import pytest
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
 from airflow_provider_hub.triggers.repo import HfRepoFileTrigger
 from tests.helpers import task_states, xcom_value
-from tests.unit.test_repo_operators import make_context
+from tests.operators.test_repo import make_context
 
 
 @pytest.fixture

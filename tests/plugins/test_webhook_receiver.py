@@ -21,7 +21,7 @@ from huggingface_hub import HfApi
 from airflow_provider_hub.plugins.webhook_inbox import WebhookInbox, deliveries
 from airflow_provider_hub.plugins.webhook_receiver import MAX_BODY_BYTES
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
-from tests.unit.test_webhook_trigger import Running, StateStore
+from tests.triggers.test_webhooks import Running, StateStore
 
 SECRET = "receiver-secret-value"
 PATH = "hf-webhook"

@@ -8,7 +8,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
-from tests.unit.test_webhook_trigger import Running, StateStore
+from tests.triggers.test_webhooks import Running, StateStore
 
 
 @pytest.fixture

@@ -230,7 +230,7 @@ def test_deferrable_failure_and_timeout_events(hub_connection):
 _CRASHING_WORKER = """
 import sys
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
-from tests.unit.test_jobs_operator import _TaskInstance
+from tests.operators.test_jobs import _TaskInstance
 
 op = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.1)
 op.execute({"ti": _TaskInstance(try_number=1)})
