@@ -1,60 +1,23 @@
-"""Inference Providers: hook methods, the chooser and the provider sensor against the emulator."""
+"""HfChooseInferenceProviderOperator against the emulator: strategies, filters, ties, the task log.
+
+The hook's Inference Providers methods, the provider trigger and sensor are tested in ``tests/hooks``,
+``tests/triggers`` and ``tests/sensors`` (``test_inference_providers.py``).
+"""
 
 from __future__ import annotations
-
-import time
 
 import pendulum
 import pytest
 from airflow.sdk import DAG
-from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.operators.inference_providers import (
     HfChooseInferenceProviderOperator,
     rank_providers,
 )
-from airflow_provider_hub.sensors.inference_providers import HfInferenceProviderSensor
-from airflow_provider_hub.triggers.inference_providers import HfInferenceProviderTrigger
 from tests.helpers import task_states, xcom_value
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
-
-#: One provider with pricing and probe figures, one with probe figures and no pricing, one with almost nothing.
-PROVIDERS = {
-    "together": {
-        "status": "live",
-        "context_length": 131072,
-        "pricing": {"input": 0.2, "output": 0.6},
-        "supports_tools": True,
-        "supports_structured_output": True,
-        "first_token_latency_ms": 400,
-        "throughput": 80,
-    },
-    "fireworks-ai": {
-        "status": "live",
-        "context_length": 32768,
-        "supports_tools": True,
-        "supports_structured_output": False,
-        "first_token_latency_ms": 150,
-        "throughput": 140,
-    },
-    "novita": {"status": "live", "is_model_author": False},
-    "sambanova": {"status": "error", "pricing": {"input": 0.01, "output": 0.01}, "throughput": 999},
-}
-
-
-def _hook():
-    from airflow_provider_hub.hooks.hub import HfHubHook
-
-    return HfHubHook()
-
-
-@pytest.fixture
-def seeded(hub_connection):
-    hub_connection.add_repo("acme/chat", files={"README.md": "---\npipeline_tag: text-generation\n---\n"})
-    hub_connection.set_inference_providers("acme/chat", PROVIDERS)
-    return hub_connection
 
 
 def _choose(**kwargs):
@@ -148,108 +111,3 @@ def test_chooser_bad_input_before_any_call(hub_connection):
     with pytest.raises(ValueError, match="model_id must look like 'owner/name'; got 'nope'"):
         HfChooseInferenceProviderOperator(task_id="c", model_id="nope").execute({})
     assert hub_connection.request_count() == before
-
-
-def test_hook_methods(seeded):
-    hook = _hook()
-    assert hook.list_models_served_by("together") == [{"id": "acme/chat", "pipeline_tag": "text-generation"}]
-    assert hook.list_models_served_by("sambanova") == []  # its mapping is not live
-    mapping = hook.get_model_provider_mapping("acme/chat")
-    assert mapping["inference"] == "warm"
-    assert mapping["providers"]["together"] == {
-        "status": "live",
-        "provider_id": "acme/chat",
-        "task": "conversational",
-    }
-    assert [model["id"] for model in hook.list_router_models()] == ["acme/chat"]
-    assert hook.get_router_model("acme/chat")["owned_by"] == "acme"
-
-
-def test_provider_trigger_round_trip():
-    trigger = HfInferenceProviderTrigger(model_id="a/b", providers=["x"], poll_interval=3, end_time=9.0)
-    classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_provider_hub.triggers.inference_providers.HfInferenceProviderTrigger"
-    assert kwargs == {
-        "model_id": "a/b",
-        "providers": ["x"],
-        "hf_conn_id": "huggingface_hub_default",
-        "poll_interval": 3.0,
-        "end_time": 9.0,
-    }
-    assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
-
-
-async def test_provider_trigger_success_and_timeout(seeded):
-    (ok,) = [
-        e.payload async for e in HfInferenceProviderTrigger(model_id="acme/chat", poll_interval=0.1).run()
-    ]
-    assert ok["status"] == "success" and ok["live_providers"] == ["fireworks-ai", "novita", "together"]
-    waiting = HfInferenceProviderTrigger(
-        model_id="acme/chat", providers=["groq"], poll_interval=0.1, end_time=time.time() + 0.3
-    )
-    (late,) = [e.payload async for e in waiting.run()]
-    assert late["status"] == "timeout"
-
-
-@pytest.mark.parametrize("deferrable", [False, True])
-def test_provider_sensor_waits_until_live(seeded, run_dag, deferrable):
-    seeded.set_inference_providers("acme/chat", {"groq": {"status": "staging"}, **PROVIDERS})
-    sensor = HfInferenceProviderSensor(task_id="s", model_id="acme/chat", providers=["groq"])
-    assert not sensor.poke({}).is_done
-    seeded.set_inference_providers("acme/chat", {"groq": {"status": "live"}, **PROVIDERS})
-    with DAG(dag_id=f"provider_sensor_{deferrable}", schedule=None, start_date=START) as dag:
-        HfInferenceProviderSensor(
-            task_id="wait",
-            model_id="acme/chat",
-            providers=["groq", "novita"],
-            poke_interval=0.1,
-            timeout=10,
-            deferrable=deferrable,
-        )
-    dag_run = run_dag(dag)
-    assert task_states(dag_run) == {"wait": "success"}
-    result = xcom_value(dag_run, "wait")
-    assert (result["provider"], result["live_providers"], result["inference"]) == (
-        "groq",
-        ["groq", "novita"],
-        "warm",
-    )
-
-
-@pytest.mark.parametrize("deferrable", [False, True])
-def test_provider_sensor_sees_a_provider_go_live_during_the_wait(seeded, run_dag, deferrable):
-    import threading
-
-    go_live = threading.Timer(
-        1.0, seeded.set_inference_providers, args=("acme/chat", {"groq": {"status": "live"}, **PROVIDERS})
-    )
-    with DAG(dag_id=f"provider_sensor_live_later_{deferrable}", schedule=None, start_date=START) as dag:
-        HfInferenceProviderSensor(
-            task_id="wait",
-            model_id="acme/chat",
-            providers=["groq"],
-            poke_interval=0.1,
-            timeout=20,
-            deferrable=deferrable,
-        )
-    go_live.start()
-    try:
-        dag_run = run_dag(dag)
-    finally:
-        go_live.cancel()
-    assert task_states(dag_run) == {"wait": "success"}
-    assert xcom_value(dag_run, "wait")["provider"] == "groq"
-
-
-@pytest.mark.parametrize("deferrable", [False, True])
-def test_provider_sensor_timeout(seeded, run_dag, deferrable):
-    with DAG(dag_id=f"provider_sensor_timeout_{deferrable}", schedule=None, start_date=START) as dag:
-        HfInferenceProviderSensor(
-            task_id="wait",
-            model_id="acme/chat",
-            providers=["groq"],
-            poke_interval=0.1,
-            timeout=0.4,
-            deferrable=deferrable,
-        )
-    assert task_states(run_dag(dag)) == {"wait": "failed"}
