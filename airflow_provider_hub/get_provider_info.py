@@ -2,7 +2,7 @@
 
 Airflow validates this dict against ``provider_info.schema.json`` for *every* provider
 discovery: a mistake here breaks ``airflow providers list`` for all providers, so
-``tests/unit/test_provider_info.py`` validates it.
+``tests/package/test_provider_info.py`` validates it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ ends a wait, as a success or as a failure, and the failure's reason for the task
 
 The states are plain strings as the Hub sends them (``"RUNNING"``, ``"scaledToZero"``, ``"live"``), not
 ``huggingface_hub`` enums: DAG files import the operators, which import this module, and parsing a DAG must not
-import ``huggingface_hub`` (``tests/unit/test_lazy_imports.py``).
+import ``huggingface_hub`` (``tests/package/test_lazy_imports.py``).
 
 Example::
 

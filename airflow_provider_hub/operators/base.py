@@ -15,7 +15,7 @@ every operator shares in the UI, so that a concrete operator declares only its o
             return self.hook.grant_access(self.repo_id, self.users[0], repo_type=self.repo_type)
 
 The hook module is imported when the hook is first used, not here: DAG files import operators, and parsing a
-DAG must not import ``huggingface_hub`` (``tests/unit/test_lazy_imports.py``).
+DAG must not import ``huggingface_hub`` (``tests/package/test_lazy_imports.py``).
 """
 
 from __future__ import annotations

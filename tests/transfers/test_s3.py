@@ -11,7 +11,7 @@ import pytest
 
 from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
 from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
-from tests.unit.test_repo_operators import COMMIT_ROUTE, run
+from tests.support.operators import COMMIT_ROUTE, run
 
 MiB = 1 << 20
 BUCKET = "warehouse"

@@ -1,14 +1,21 @@
-"""HfRepoCommitTrigger: fires on a head change of the emulator's repo, keeps its watermark across restarts."""
+"""The repo triggers against the emulator: HfRepoCommitTrigger fires on a head change and keeps its
+watermark across restarts; HfRepoFileTrigger reads what HfRepoFileSensor reads
+(``tests/sensors/test_repo.py``) and waits for a file.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import time
+from typing import Any
 
 import pytest
 from huggingface_hub import HfApi
 
+from airflow_provider_hub.triggers.repo import HfRepoFileTrigger
 from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
-from tests.unit.test_webhook_trigger import Running, StateStore
+from tests.support.webhooks import Running, StateStore
 
 
 @pytest.fixture
@@ -104,3 +111,63 @@ async def test_missing_repo_and_errors_keep_polling(hub_connection, api):
         assert (await running.next_event())["head_sha"] == commit.oid
     finally:
         await running.stop()
+
+
+def test_trigger_reads_what_the_sensor_reads(api: Any, hub_connection: Any) -> None:
+    """The trigger's one async ``paths-info`` read (no ``huggingface_hub``) and the sensor's ``HfApi`` one agree."""
+    from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
+    from airflow_provider_hub.triggers.repo import afind_file, find_file
+
+    api.create_repo("alice/m")
+    api.upload_file(path_or_fileobj=b"weights", path_in_repo="model.safetensors", repo_id="alice/m")
+    api.upload_file(path_or_fileobj=b"{}", path_in_repo="conf/config.json", repo_id="alice/m")
+    api.create_branch("alice/m", branch="dev")
+    lookups = [
+        ("alice/m", "model.safetensors", None),  # LFS
+        ("alice/m", "conf/config.json", "dev"),  # regular, on a branch
+        ("alice/m", "conf", None),  # a folder: not a file
+        ("alice/m", "missing.bin", None),
+        ("alice/m", "model.safetensors", "nope"),  # no such revision
+        ("alice/nothing", "model.safetensors", None),  # no such repo
+    ]
+
+    async def read_all() -> list[Any]:
+        try:
+            hook = HfHubAsyncHook()
+            return [await afind_file(hook, repo, path, "model", rev) for repo, path, rev in lookups]
+        finally:
+            await HfHubAsyncHook.aclose_shared_clients()
+
+    found = asyncio.run(read_all())
+    assert found == [find_file(HfHubHook(), repo, path, "model", rev) for repo, path, rev in lookups]
+    assert found[0]["lfs_sha256"] == hashlib.sha256(b"weights").hexdigest()
+    assert found[1]["revision"] == "dev" and found[1]["lfs_sha256"] is None
+    assert found[2:] == [None, None, None, None]
+
+
+def test_trigger_serializes_to_plain_kwargs_and_polls(api: Any, hub_connection: Any) -> None:
+    trigger = HfRepoFileTrigger(
+        repo_id="alice/m",
+        path_in_repo="a/b.txt",
+        revision="dev",
+        poll_interval=0.1,
+        end_time=time.time() + 30,
+    )
+    classpath, kwargs = trigger.serialize()
+    assert classpath == "airflow_provider_hub.triggers.repo.HfRepoFileTrigger"
+    rebuilt = HfRepoFileTrigger(**kwargs)
+    api.create_repo("alice/m")
+    api.create_branch("alice/m", branch="dev")
+
+    async def first_event() -> Any:
+        task = asyncio.ensure_future(rebuilt.run().__anext__())
+        await asyncio.sleep(0.3)
+        assert not task.done()
+        await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"x", path_in_repo="a/b.txt", repo_id="alice/m", revision="dev"
+        )
+        return await asyncio.wait_for(task, 10)
+
+    event = asyncio.run(first_event())
+    assert event.payload["status"] == "success" and event.payload["file"]["path"] == "a/b.txt"
+    assert event.payload["file"]["revision"] == "dev"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_hub.testing import HubEmulator
-from tests.unit.test_hook import closed_port
+from tests.support.hub import closed_port
 
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 CONN_ENV = "AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT"

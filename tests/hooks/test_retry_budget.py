@@ -15,8 +15,8 @@ from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
 from airflow_provider_hub.operators.repo import HfUploadFolderOperator
 from airflow_provider_hub.testing import HubEmulator
-from tests.unit.test_hook import connection_json, set_connection
-from tests.unit.test_repo_operators import run
+from tests.support.hub import connection_json, set_connection
+from tests.support.operators import run
 
 COMMIT_ROUTE = "/api/models/alice/m/commit/main"
 HEAD_ROUTE = "/api/models/alice/m/revision/main"

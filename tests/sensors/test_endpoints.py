@@ -1,4 +1,8 @@
-"""HfInferenceEndpointTrigger and HfInferenceEndpointSensor against the emulator's Endpoint lifecycles."""
+"""HfInferenceEndpointSensor against the emulator's Endpoint lifecycles.
+
+HfInferenceEndpointTrigger, which its deferrable mode waits in, is tested in
+``tests/triggers/test_endpoints.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +11,14 @@ import time
 import pendulum
 import pytest
 from airflow.sdk import DAG
-from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.exceptions import HfHubTerminalStateError
-from airflow_provider_hub.hooks.states import EndpointState, Verdict
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
 from tests.helpers import task_states, xcom_value
+from tests.support.endpoints import _create, _hook
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
-
-
-def _hook():
-    from airflow_provider_hub.hooks.hub import HfHubHook
-
-    return HfHubHook()
-
-
-def _create(hub, name: str, plan=None) -> dict:
-    if plan is not None:
-        hub.set_endpoint_plan(name, plan)
-    return _hook().create_inference_endpoint(
-        name,
-        repository="alice/model",
-        framework="pytorch",
-        accelerator="cpu",
-        instance_size="x2",
-        instance_type="intel-icl",
-        region="us-east-1",
-        vendor="aws",
-        task="text-generation",
-    )
 
 
 class _Ti:
@@ -46,56 +27,6 @@ class _Ti:
 
     def xcom_push(self, key: str, value: object) -> None:
         self.pushed[key] = value
-
-
-def test_endpoint_state_verdict():
-    assert EndpointState("running", "http://x").verdict(["running"]) is Verdict.DONE
-    assert EndpointState("running", None).verdict(["running"]) is Verdict.WAITING  # no URL yet: not serving
-    assert EndpointState("failed", None).verdict(["running"]) is Verdict.FAILED
-    assert EndpointState("updateFailed", None).verdict(["running"]) is Verdict.FAILED
-    assert EndpointState("paused", None).verdict(["paused"]) is Verdict.DONE
-    assert EndpointState("paused", None).verdict(["running"]) is Verdict.WAITING
-
-
-def test_trigger_serializes_to_plain_kwargs_and_round_trips():
-    trigger = HfInferenceEndpointTrigger(
-        name="ep", namespace="acme", target_statuses=("paused",), poll_interval=5, end_time=12.5
-    )
-    classpath, kwargs = trigger.serialize()
-    assert classpath == "airflow_provider_hub.triggers.endpoints.HfInferenceEndpointTrigger"
-    assert kwargs == {
-        "name": "ep",
-        "namespace": "acme",
-        "target_statuses": ["paused"],
-        "hf_conn_id": "huggingface_hub_default",
-        "poll_interval": 5.0,
-        "end_time": 12.5,
-    }
-    assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
-
-
-async def test_trigger_success_failed_timeout_and_missing(hub_connection):
-    _create(hub_connection, "ok")
-    _create(hub_connection, "bad", [("pending", 0.1), ("failed", None)])
-    _create(hub_connection, "slow", [("pending", 30.0), ("running", None)])
-    (ok,) = [
-        e.payload
-        async for e in HfInferenceEndpointTrigger(name="ok", namespace="alice", poll_interval=0.1).run()
-    ]
-    assert ok["status"] == "success" and ok["endpoint_status"] == "running"
-    assert ok["url"] == f"{hub_connection.url}/_endpoints/alice/ok"
-    (bad,) = [
-        e.payload
-        async for e in HfInferenceEndpointTrigger(name="bad", namespace="alice", poll_interval=0.1).run()
-    ]
-    assert bad["status"] == "failed" and "exited with code 1" in bad["message"]
-    slow_trigger = HfInferenceEndpointTrigger(
-        name="slow", namespace="alice", poll_interval=0.1, end_time=time.time() + 0.3
-    )
-    (slow,) = [e.payload async for e in slow_trigger.run()]
-    assert slow["status"] == "timeout" and slow["endpoint_status"] == "pending"
-    (missing,) = [e.payload async for e in HfInferenceEndpointTrigger(name="nope", namespace="alice").run()]
-    assert missing["status"] == "error" and "nope" in missing["message"]
 
 
 @pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])

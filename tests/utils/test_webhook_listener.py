@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from airflow_provider_hub.utils.webhook_listener import subscribe, unsubscribe
-from tests.unit.test_webhook_trigger import _payload, free_port
+from tests.support.webhooks import _payload, free_port
 
 SECRET = "fuzz-secret"
 HEADER_NAMES = st.sampled_from(

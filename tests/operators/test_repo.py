@@ -23,29 +23,9 @@ from airflow_provider_hub.operators.repo import (
     HfUploadFolderOperator,
 )
 from airflow_provider_hub.utils.progress import ProgressLog
+from tests.support.operators import COMMIT_ROUTE, make_context, run
 
-COMMIT_ROUTE = "/api/*/*/*/commit/*"
 MiB = 1 << 20
-
-
-class RecordingTaskInstance:
-    """Records ``xcom_push`` calls (the extra links persist their URL through it)."""
-
-    def __init__(self) -> None:
-        self.pushed: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.pushed[key] = value
-
-
-def make_context() -> dict[str, Any]:
-    from airflow.sdk.execution_time.context import OutletEventAccessors
-
-    return {"ti": RecordingTaskInstance(), "outlet_events": OutletEventAccessors()}
-
-
-def run(operator: Any) -> dict[str, Any]:
-    return operator.execute(make_context())
 
 
 @pytest.fixture

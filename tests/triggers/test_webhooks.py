@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import socket
 import time
 from collections.abc import AsyncIterator
 
@@ -15,28 +14,9 @@ from huggingface_hub import HfApi
 
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
 from airflow_provider_hub.utils import webhook_listener as listener_module
+from tests.support.webhooks import Running, StateStore, _payload, free_port
 
 SECRET = "webhook-secret-value"
-
-
-class StateStore:
-    """Stands in for the triggerer's ``asset_state_store`` (only a running triggerer has the real one;
-    tests/e2e/test_asset_watchers.py uses it)."""
-
-    def __init__(self) -> None:
-        self.values: dict[str, object] = {}
-
-    async def aget(self, key: str, default: object = None) -> object:
-        return self.values.get(key, default)
-
-    async def aset(self, key: str, value: object) -> None:
-        self.values[key] = value
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -50,37 +30,6 @@ def secret_conn(monkeypatch):
 @pytest.fixture
 def api(hub_connection):
     return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-class Running:
-    """A trigger's ``run()`` driven from a test: ``await next_event()``, ``await stop()``."""
-
-    def __init__(self, trigger: HfWebhookTrigger, store: StateStore) -> None:
-        trigger.asset_state_store = store
-        self.trigger = trigger
-        self.events = trigger.run()
-        self.pending: asyncio.Task | None = None
-
-    async def next_event(self, timeout: float = 5.0) -> dict:
-        if self.pending is None:
-            self.pending = asyncio.ensure_future(self.events.__anext__())
-        done, _ = await asyncio.wait({self.pending}, timeout=timeout)
-        if not done:
-            raise AssertionError("no event")
-        event, self.pending = self.pending.result(), None
-        return event.payload
-
-    async def expect_nothing(self, seconds: float = 0.4) -> None:
-        if self.pending is None:
-            self.pending = asyncio.ensure_future(self.events.__anext__())
-        done, _ = await asyncio.wait({self.pending}, timeout=seconds)
-        assert not done, f"unexpected event {self.pending.result().payload if done else None}"
-
-    async def stop(self) -> None:
-        if self.pending is not None:
-            self.pending.cancel()
-            await asyncio.gather(self.pending, return_exceptions=True)
-        await self.events.aclose()
 
 
 async def wait_listening(port: int, timeout: float = 5.0) -> None:
@@ -204,22 +153,6 @@ async def test_filters_by_repo_and_event(hub_connection, api, secret_conn):
         assert statuses == [200, 200, 200]  # filtered deliveries are still accepted
     finally:
         await running.stop()
-
-
-def _payload(repo_id="alice/m", sha="a" * 40) -> dict:
-    return {
-        "event": {"action": "update", "scope": "repo.content"},
-        "repo": {
-            "type": "model",
-            "name": repo_id,
-            "id": "x",
-            "private": False,
-            "headSha": sha,
-            "url": {"web": ""},
-        },
-        "updatedRefs": [{"ref": "refs/heads/main", "oldSha": None, "newSha": sha}],
-        "webhook": {"id": "w", "version": 3},
-    }
 
 
 async def test_http_errors_and_the_listener_keeps_serving(secret_conn):

@@ -24,24 +24,13 @@ from airflow_provider_hub.operators.jobs import (
     task_instance_labels,
 )
 from tests.helpers import task_states, xcom_value
+from tests.support.jobs import _TaskInstance
 
 START = pendulum.datetime(2026, 1, 1, tz="UTC")
 
 
 def _dag(dag_id: str) -> DAG:
     return DAG(dag_id=dag_id, schedule=None, start_date=START, catchup=False)
-
-
-class _TaskInstance:
-    """Just the task-instance surface the operator reads, for tests that call execute() directly."""
-
-    def __init__(self, run_id: str = "manual__2026-01-01T00:00:00+00:00", try_number: int = 1) -> None:
-        self.dag_id, self.task_id, self.run_id, self.map_index = "crashy", "train", run_id, -1
-        self.try_number = try_number
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
 
 
 def _api(hub):
@@ -230,7 +219,7 @@ def test_deferrable_failure_and_timeout_events(hub_connection):
 _CRASHING_WORKER = """
 import sys
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
-from tests.unit.test_jobs_operator import _TaskInstance
+from tests.support.jobs import _TaskInstance
 
 op = HfRunJobOperator(task_id="train", image="python:3.12", command=["python", "t.py"], poll_interval=0.1)
 op.execute({"ti": _TaskInstance(try_number=1)})

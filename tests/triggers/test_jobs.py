@@ -1,39 +1,18 @@
-"""HfJobTrigger and HfJobSensor against the emulator."""
+"""HfJobTrigger against the emulator: serialization, outcomes, transient errors, cancel on kill.
+
+HfJobSensor, which defers to it, is tested in ``tests/sensors/test_jobs.py``.
+"""
 
 from __future__ import annotations
 
 import json
 import time
 
-import pendulum
-import pytest
-from airflow.sdk import DAG
 from airflow.sdk._shared.module_loading import import_string
 
-from airflow_provider_hub.exceptions import HfHubTerminalStateError
-from airflow_provider_hub.sensors.jobs import HfJobSensor
 from airflow_provider_hub.triggers._base import MAX_CONSECUTIVE_ERRORS
 from airflow_provider_hub.triggers.jobs import HfJobTrigger
-from tests.helpers import task_states, xcom_value
-
-START = pendulum.datetime(2026, 1, 1, tz="UTC")
-
-
-def _run(hub, **plan) -> str:
-    from huggingface_hub import HfApi
-
-    hub.set_job_plan(**plan)
-    return (
-        HfApi(endpoint=hub.url, token=hub.token)
-        .run_job(image="python:3.12", command=["x"], namespace="alice")
-        .id
-    )
-
-
-def _stage(hub, job_id: str) -> str:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub.url, token=hub.token).inspect_job(job_id=job_id, namespace="alice").status.stage
+from tests.support.jobs import _run, _stage
 
 
 def test_trigger_serializes_to_plain_kwargs_and_round_trips():
@@ -123,49 +102,3 @@ async def test_trigger_on_kill_cancels_the_job(hub_connection):
     other = _run(hub_connection, durations=(0.1, 30.0))
     await HfJobTrigger(job_id=other, namespace="alice", cancel_on_kill=False).on_kill()
     assert _stage(hub_connection, other) != "CANCELED"
-
-
-@pytest.mark.parametrize("mode", ["poke", "reschedule", "deferrable"])
-def test_sensor_waits_for_a_job_started_elsewhere(hub_connection, run_dag, mode):
-    job_id = _run(hub_connection, durations=(0.2, 0.5))
-    with DAG(dag_id=f"jobs_sensor_{mode}", schedule=None, start_date=START) as dag:
-        HfJobSensor(
-            task_id="wait",
-            job_id=job_id,
-            poke_interval=0.2,
-            timeout=30,
-            mode="reschedule" if mode == "reschedule" else "poke",
-            deferrable=mode == "deferrable",
-        )
-    dag_run = run_dag(dag)
-    assert task_states(dag_run) == {"wait": "success"}
-    result = xcom_value(dag_run, "wait")
-    assert (result["job_id"], result["stage"]) == (job_id, "COMPLETED")
-
-
-def test_sensor_fails_at_once_on_a_terminal_failure(hub_connection):
-    job_id = _run(hub_connection, stages=("SCHEDULING", "CANCELED"), durations=(0.0,))
-    sensor = HfJobSensor(task_id="wait", job_id=job_id, poke_interval=0.1)
-    with pytest.raises(HfHubTerminalStateError, match=f"{job_id} ended in stage CANCELED"):
-        sensor.poke({"ti": _NoXcom()})
-
-
-def test_sensor_deferred_failure_fails_without_retry(hub_connection, run_dag):
-    job_id = _run(hub_connection, stages=("SCHEDULING", "RUNNING", "ERROR"), durations=(0.1, 0.3))
-    with DAG(dag_id="jobs_sensor_deferred_failure", schedule=None, start_date=START) as dag:
-        HfJobSensor(task_id="wait", job_id=job_id, poke_interval=0.1, deferrable=True, retries=3)
-    assert task_states(run_dag(dag)) == {"wait": "failed"}
-
-
-def test_sensor_target_running(hub_connection):
-    job_id = _run(hub_connection, durations=(0.1, 30.0))
-    sensor = HfJobSensor(task_id="wait", job_id=job_id, target_stages=["RUNNING"], poke_interval=0.1)
-    time.sleep(0.2)
-    assert sensor.poke({"ti": _NoXcom()}).is_done
-    with pytest.raises(ValueError, match="target_stages must be"):
-        HfJobSensor(task_id="bad", job_id=job_id, target_stages=["DONE"]).poke({"ti": _NoXcom()})
-
-
-class _NoXcom:
-    def xcom_push(self, key: str, value: object) -> None:
-        pass

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_hub.exceptions import HfHubError, HfHubNotFoundError
 from airflow_provider_hub.hooks.hub import HfHubAsyncHook, HfHubHook
 from airflow_provider_hub.testing import HubEmulator
-from tests.unit.test_hook import closed_port, connection_json, set_connection
+from tests.support.hub import closed_port, connection_json, set_connection
 
 
 @pytest.fixture

@@ -87,3 +87,12 @@ def test_verdicts_compare_as_their_names():
     # Plain strings for logs and for code that compared the old "done" / "failed" / "waiting" strings.
     assert [v.value for v in Verdict] == ["waiting", "done", "failed"]
     assert Verdict.DONE == "done"
+
+
+def test_endpoint_state_verdict():
+    assert EndpointState("running", "http://x").verdict(["running"]) is Verdict.DONE
+    assert EndpointState("running", None).verdict(["running"]) is Verdict.WAITING  # no URL yet: not serving
+    assert EndpointState("failed", None).verdict(["running"]) is Verdict.FAILED
+    assert EndpointState("updateFailed", None).verdict(["running"]) is Verdict.FAILED
+    assert EndpointState("paused", None).verdict(["paused"]) is Verdict.DONE
+    assert EndpointState("paused", None).verdict(["running"]) is Verdict.WAITING
