@@ -135,6 +135,15 @@ class HubConnectionSettings:
             ),
         )
 
+    def client_credentials(self) -> dict[str, Any]:
+        """The ``endpoint`` and ``token`` arguments of every ``huggingface_hub`` client built from the connection
+        (``HfApi``, ``HfFileSystem``): the one place they are derived, so each client gets the stripped token.
+
+        ``token=False`` for an anonymous connection: the client then sends no token from ``HF_TOKEN`` or the
+        local token file either.
+        """
+        return {"endpoint": self.endpoint, "token": self.token or False}
+
     def base_url(self, base: str) -> str:
         """The URL a ``base`` name (``"hub"``, ``"endpoints"``, ``"router"``) stands for."""
         urls = {"hub": self.endpoint, "endpoints": self.inference_endpoints_url, "router": self.router_url}
