@@ -34,6 +34,7 @@ HERE = Path(__file__).parent
 #: Every benchmark, in the order ``make bench`` runs them, with the options of its ``--quick`` run.
 QUICK_OPTIONS: dict[str, list[str]] = {
     "dag_parse": ["--runs", "1"],
+    "pytest_plugin_import": ["--runs", "2"],
     "emulator_lfs_upload": ["--size-mib", "64"],
     "upload_folder": ["--size-gib", "0.1", "--repeat", "2"],
     "triggerer_scale": ["--triggers", "40", "--poll", "1", "--change-after", "12"],

@@ -2,7 +2,8 @@
 
 A run's places are its task logs (log files, or the console for ``dag.test()`` and ``airflow dags test``,
 which write no log files), everything it printed, every row of the ``xcom`` and
-``rendered_task_instance_fields`` tables of its metadata database, and the exception texts of failed tasks.
+``rendered_task_instance_fields`` tables of its metadata database, and the exception texts of failed tasks
+(:func:`exception_texts`).
 The secrets are distinctive values (:func:`distinctive_secret`), so any occurrence is a leak. A scan also
 fails when a place is empty: scanning the wrong database or log folder must not pass.
 
@@ -66,6 +67,14 @@ def dag_test_places(captured: Any) -> dict[str, list[str]]:
         "console output (the task logs of dag.test())": [captured.out, captured.err],
         **database_texts(conf.get("database", "sql_alchemy_conn")),
     }
+
+
+def exception_texts(error: BaseException) -> list[str]:
+    """Every text a failure shows where it is reported: its message, its repr, and its whole traceback with
+    the exceptions it was raised from (a client error quoting a request header shows up there)."""
+    import traceback
+
+    return [str(error), repr(error), "".join(traceback.format_exception(error))]
 
 
 def leak_contexts(places: Mapping[str, Sequence[str]], secrets: Mapping[str, str]) -> list[str]:

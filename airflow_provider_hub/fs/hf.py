@@ -2,7 +2,7 @@
 
 Registered under ``filesystems`` in the provider info. Paths are ``hf://<models|datasets|spaces>/<ns>/<name>/<file>``
 (a revision goes after the name: ``hf://datasets/acme/reviews@v1/data.parquet``), served by
-``huggingface_hub.HfFileSystem`` with the connection's token and endpoint. Each write through the
+``huggingface_hub.HfFileSystem`` with the connection's token and endpoint, read as the hook reads them. Each write through the
 filesystem is one commit.
 """
 
@@ -26,7 +26,7 @@ def get_fs(conn_id: str | None, storage_options: dict[str, Any] | None = None) -
     from airflow_provider_hub.hooks.hub import HfHubHook
 
     hook = HfHubHook(hf_conn_id=conn_id or HfHubHook.default_conn_name)
-    options: dict[str, Any] = {"endpoint": hook.endpoint, "token": hook.connection.password or False}
+    options: dict[str, Any] = hook.settings.client_credentials()
     options.update(storage_options or {})
     # fsspec caches instances by their arguments; skip it so a rotated token is picked up.
     options.setdefault("skip_instance_cache", True)

@@ -140,8 +140,7 @@ class HfHubHook(
         route = Route(settings.inference_endpoints_url, settings.router_url, settings.timeout)
         ensure_route_hook()
         return routed_api_class()(
-            endpoint=settings.endpoint,
-            token=settings.token or False,
+            **settings.client_credentials(),
             library_name="airflow-provider-hub",
             library_version=__version__,
             headers={ROUTE_HEADER: route_key(route)},

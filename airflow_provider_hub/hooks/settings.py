@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,28 @@ CONNECTION_EXTRAS = (
     "max_retries",
     "retry_backoff",
 )
+
+#: What Airflow leaves of a ``huggingface_hub://...`` URI. A URI scheme cannot contain "_", so Airflow parses
+#: it as having no scheme: an empty connection type, and the rest of the URI (minus its first "h" and the
+#: ":") in ``schema``, token included.
+_UNDERSCORE_URI_REMAINS = re.compile(r"^h?uggingface_hub:?//")
+
+
+def check_connection_type(conn: Connection) -> None:
+    """Refuse what Airflow made of a ``huggingface_hub://`` URI, which would otherwise read as an anonymous
+    connection to huggingface.co.
+
+    :raises ValueError: saying what to write instead; the parsed fields are not quoted (they hold the token).
+    """
+    if conn.conn_type:
+        return
+    if any(_UNDERSCORE_URI_REMAINS.match(value or "") for value in (conn.schema, conn.host)):
+        raise ValueError(
+            f"Connection {conn.conn_id!r} has no connection type: it was given as a URI starting with "
+            "'huggingface_hub://', which Airflow cannot parse (a URI scheme cannot contain '_'). Write the "
+            "scheme with a hyphen, 'huggingface-hub://:TOKEN@HOST?namespace=NAME', or use the JSON form "
+            '\'{"conn_type": "huggingface_hub", "password": "TOKEN", "host": "HOST"}\''
+        )
 
 
 def _extra(extras: Mapping[str, Any], name: str) -> Any:
@@ -91,8 +114,10 @@ class HubConnectionSettings:
     def from_connection(cls, conn: Connection) -> HubConnectionSettings:
         """Read and check every field; masks the token before anything else can log it.
 
-        :raises ValueError: naming the connection, the field and the bad value.
+        :raises ValueError: naming the connection, the field and the bad value; or, for a connection given as
+            a ``huggingface_hub://`` URI, saying what to write instead.
         """
+        check_connection_type(conn)
         conn_id = conn.conn_id
         token = (conn.password or "").strip() or None
         if token:
@@ -134,6 +159,15 @@ class HubConnectionSettings:
                 backoff=number("retry_backoff", DEFAULT_RETRY_BACKOFF),
             ),
         )
+
+    def client_credentials(self) -> dict[str, Any]:
+        """The ``endpoint`` and ``token`` arguments of every ``huggingface_hub`` client built from the connection
+        (``HfApi``, ``HfFileSystem``): the one place they are derived, so each client gets the stripped token.
+
+        ``token=False`` for an anonymous connection: the client then sends no token from ``HF_TOKEN`` or the
+        local token file either.
+        """
+        return {"endpoint": self.endpoint, "token": self.token or False}
 
     def base_url(self, base: str) -> str:
         """The URL a ``base`` name (``"hub"``, ``"endpoints"``, ``"router"``) stands for."""

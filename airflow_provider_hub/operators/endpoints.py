@@ -24,7 +24,7 @@ from airflow_provider_hub.exceptions import (
 )
 from airflow_provider_hub.hooks.states import EndpointState, Verdict
 from airflow_provider_hub.links import HfInferenceEndpointLink
-from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
+from airflow_provider_hub.operators._secrets import check_secrets_argument, rendered_secrets
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 from airflow_provider_hub.triggers._base import configured_poll_interval
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
@@ -294,7 +294,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
             raise ValueError(
                 f"{self.task_id}: if_exists must be one of {', '.join(IF_EXISTS_POLICIES)}; got {if_exists!r}"
             )
-        check_secrets(secrets, owner=self.task_id)
+        check_secrets_argument(secrets, owner=self.task_id)
         self.repository = repository
         self.revision = revision
         self.task = task
@@ -328,8 +328,7 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         ):
             raise ValueError(f"repository must be a model repo id like 'owner/name'; got {self.repository!r}")
         min_replica, max_replica = _check_replicas(self.min_replica, self.max_replica)
-        check_secrets(self.secrets, owner=self.task_id)
-        mask_secrets(self.secrets)
+        self.secrets = rendered_secrets(self.secrets, owner=self.task_id)
         optional = {
             "min_replica": min_replica,
             "max_replica": max_replica,
@@ -468,7 +467,7 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(name=name, wait=wait_for_running, **kwargs)
-        check_secrets(secrets, owner=self.task_id)
+        check_secrets_argument(secrets, owner=self.task_id)
         self.repository = repository
         self.revision = revision
         self.task = task
@@ -487,8 +486,7 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         check_endpoint_name(self.task_id, self.name)
-        check_secrets(self.secrets, owner=self.task_id)
-        mask_secrets(self.secrets)
+        self.secrets = rendered_secrets(self.secrets, owner=self.task_id)
         changes = _updatable_settings(self)
         if all(value is None for value in changes.values()):
             raise ValueError(f"{self.task_id}: nothing to update: pass at least one of {', '.join(changes)}")

@@ -19,7 +19,7 @@ from airflow.sdk.log import redact
 from airflow_provider_hub.exceptions import HfHubError
 from airflow_provider_hub.hooks.states import JobState
 from airflow_provider_hub.links import HfJobLink
-from airflow_provider_hub.operators._secrets import check_secrets, mask_secrets
+from airflow_provider_hub.operators._secrets import check_secrets_argument, rendered_secrets
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 from airflow_provider_hub.triggers._base import configured_poll_interval
 from airflow_provider_hub.triggers.jobs import HfJobTrigger
@@ -277,7 +277,7 @@ class HfRunJobOperator(HfHubBaseOperator):
             raise ValueError(f"{self.task_id}: give a command (with image) or a script")
         if command is not None and image is None:
             raise ValueError(f"{self.task_id}: image is required with command; got image=None")
-        check_secrets(secrets, owner=self.task_id)
+        check_secrets_argument(secrets, owner=self.task_id)
         if poll_interval is None:
             poll_interval = configured_poll_interval()
         if not isinstance(poll_interval, (int, float)) or poll_interval <= 0:
@@ -292,7 +292,7 @@ class HfRunJobOperator(HfHubBaseOperator):
         self.python = python
         self.flavor = flavor
         self.env = env
-        self.secrets = dict(secrets) if secrets else None
+        self.secrets = secrets
         self.timeout = timeout
         self.namespace = namespace
         self.labels = labels
@@ -328,7 +328,7 @@ class HfRunJobOperator(HfHubBaseOperator):
                 and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
             ):
                 raise ValueError(f"{name} must be a dict of str to str; got {value!r}")
-        check_secrets(self.secrets)
+        self.secrets = rendered_secrets(self.secrets) or None
         if self.labels and any(key.startswith("airflow-") for key in self.labels):
             raise ValueError(
                 f"labels starting with 'airflow-' are reserved for the task identity; got {sorted(self.labels)}"
@@ -409,7 +409,6 @@ class HfRunJobOperator(HfHubBaseOperator):
 
     def execute(self, context: Context) -> Any:
         self._check_rendered()
-        mask_secrets(self.secrets)
         ti = context["ti"]
         identity = task_instance_labels(ti)
         namespace = self.hook.job_namespace(self.namespace)
@@ -502,7 +501,7 @@ class HfRunJobOperator(HfHubBaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after :class:`HfJobTrigger`: write the Job's log to the task log, then conclude."""
         # A resumed task is a new process: the Job's log may print secrets that only execute() had masked.
-        mask_secrets(self.secrets)
+        self.secrets = rendered_secrets(self.secrets)
         self.job_id, self.job_namespace = event["job_id"], event["namespace"]
         follower = self._follower(already_emitted=int(event.get("log_lines_emitted") or 0))
         status = event["status"]

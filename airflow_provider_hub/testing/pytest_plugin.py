@@ -3,20 +3,28 @@
 - ``hub_emulator``: one emulator per test session, its state reset before each test.
 - ``hub_connection``: points the ``huggingface_hub_default`` Airflow connection and the
   ``huggingface_hub`` client of the test process at the emulator.
+
+pytest imports this plugin in every run where the provider is installed, so it imports the emulator
+(FastAPI, uvicorn) only when a test first requests one of these fixtures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from airflow_provider_hub.testing._client import emulated_client
-from airflow_provider_hub.testing._server import HubEmulator
+
+if TYPE_CHECKING:
+    from airflow_provider_hub.testing._server import HubEmulator
 
 
 @pytest.fixture(scope="session")
 def _hub_emulator_server() -> Iterator[HubEmulator]:
+    from airflow_provider_hub.testing._server import HubEmulator
+
     with HubEmulator() as hub:
         yield hub
 

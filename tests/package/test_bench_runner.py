@@ -74,6 +74,7 @@ def test_summary_shows_only_this_runs_results(tmp_path: Path) -> None:
     rows = summary_rows(runner.stdout)
     assert set(rows) == {
         "dag_parse",
+        "pytest_plugin_import",
         "emulator_lfs_upload",
         "upload_folder",
         "triggerer_scale",

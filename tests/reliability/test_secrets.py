@@ -28,7 +28,7 @@ from airflow_provider_hub.operators.repo import HfCreateRepoOperator, HfUploadFo
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from tests.helpers import task_states
 from tests.reliability._support import make_model_folder
-from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive_secret
+from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive_secret, exception_texts
 
 JOB_SECRET = distinctive_secret("jobsecret")
 ENDPOINT_SECRET = distinctive_secret("endpointsecret")
@@ -167,3 +167,30 @@ def test_no_secret_in_logs_xcom_rendered_fields_or_errors(
     assert_no_secret_in(places, secret_connections)
     # The scan did look at task output: the masked Job log line is there.
     assert "connecting with API_KEY=***" in captured.out + captured.err
+
+
+def test_no_token_in_the_exception_of_a_failed_filesystem_read(
+    hub_connection: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``hf://`` reads that fail (a missing file; a private repo another user's token cannot see) say so
+    without the token, also when the connection's token was pasted with a trailing newline."""
+    from airflow.sdk import ObjectStoragePath
+    from huggingface_hub import HfApi
+
+    HfApi(endpoint=hub_connection.url, token=hub_connection.token).create_repo("alice/private", private=True)
+    other_token = hub_connection.add_user("mallory", token=distinctive_secret("hf_mallory"))
+    tokens = {"alice": hub_connection.token, "mallory": other_token}
+    for user, token in tokens.items():
+        monkeypatch.setenv(
+            f"AIRFLOW_CONN_HF_{user.upper()}",
+            json.dumps(
+                {"conn_type": "huggingface_hub", "host": hub_connection.url, "password": f"{token}\n"}
+            ),
+        )
+    failures = []
+    for user, missing in (("alice", "missing.txt"), ("mallory", "config.json")):
+        # fsspec reports a missing file and a repo the token cannot see as OSErrors (FileNotFoundError).
+        with pytest.raises(OSError) as raised:
+            ObjectStoragePath(f"hf://models/alice/private/{missing}", conn_id=f"hf_{user}").read_text()
+        failures += exception_texts(raised.value)
+    assert_no_secret_in({"filesystem exceptions": failures}, tokens)
