@@ -37,7 +37,12 @@ from airflow_provider_hub.hooks.routing import (
 )
 from airflow_provider_hub.hooks.settings import CONN_TYPE, HubConnectionSettings
 from airflow_provider_hub.hooks.webhooks import WebhooksHookMixin
-from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS, check_namespace, check_repo_type
+from airflow_provider_hub.utils.checks import (
+    DEFAULT_CONN_ID,
+    REPO_TYPE_PLURALS,
+    check_namespace,
+    check_repo_type,
+)
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -87,7 +92,7 @@ class HfHubHook(
     """
 
     conn_name_attr = "hf_conn_id"
-    default_conn_name = "huggingface_hub_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = CONN_TYPE
     hook_name = "Hugging Face Hub"
 
@@ -318,7 +323,7 @@ class HfHubAsyncHook(BaseHook):
     """
 
     conn_name_attr = "hf_conn_id"
-    default_conn_name = "huggingface_hub_default"
+    default_conn_name = DEFAULT_CONN_ID
     conn_type = CONN_TYPE
     hook_name = "Hugging Face Hub (async)"
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink

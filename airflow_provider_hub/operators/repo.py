@@ -18,7 +18,6 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_hub.exceptions import HfHubConflictError
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
-from airflow_provider_hub.operators.base import UI_COLOR as UI_COLOR  # transfers/_s3.py reads it here
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 from airflow_provider_hub.utils.checks import (
     ON_HEAD_MOVED_POLICIES,

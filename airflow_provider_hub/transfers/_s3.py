@@ -5,27 +5,18 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from airflow.sdk import BaseOperator
-
-from airflow_provider_hub.hooks.hub import HfHubHook
-from airflow_provider_hub.operators.repo import UI_COLOR
+from airflow_provider_hub.operators.base import HfHubBaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
 
-class HubS3TransferOperator(BaseOperator):
+class HubS3TransferOperator(HfHubBaseOperator):
     """Base of the operators that copy between S3 and the Hub; subclasses set the attributes below."""
 
-    ui_color = UI_COLOR
     s3_bucket: str
     s3_prefix: str | None
     aws_conn_id: str | None
-    hf_conn_id: str
-
-    @cached_property
-    def hook(self) -> HfHubHook:
-        return HfHubHook(hf_conn_id=self.hf_conn_id)
 
     @cached_property
     def s3_hook(self) -> S3Hook:

@@ -7,10 +7,15 @@ import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfRepoLink
 from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
-from airflow_provider_hub.utils.checks import check_patterns, check_repo_id, check_repo_type, check_revision
+from airflow_provider_hub.utils.checks import (
+    DEFAULT_CONN_ID,
+    check_patterns,
+    check_repo_id,
+    check_repo_type,
+    check_revision,
+)
 from airflow_provider_hub.utils.progress import ProgressLog
 
 if TYPE_CHECKING:
@@ -76,10 +81,10 @@ class HfHubToS3Operator(HubS3TransferOperator):
         replace: bool = True,
         progress_interval: float = 10.0,
         aws_conn_id: str | None = "aws_default",
-        hf_conn_id: str = HfHubHook.default_conn_name,
+        hf_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(hf_conn_id=hf_conn_id, **kwargs)
         self.repo_id = repo_id
         self.s3_bucket = s3_bucket
         self.s3_prefix = s3_prefix
@@ -90,7 +95,6 @@ class HfHubToS3Operator(HubS3TransferOperator):
         self.replace = replace
         self.progress_interval = progress_interval
         self.aws_conn_id = aws_conn_id
-        self.hf_conn_id = hf_conn_id
 
     def execute(self, context: Context) -> dict[str, Any]:
         from huggingface_hub.utils import filter_repo_objects

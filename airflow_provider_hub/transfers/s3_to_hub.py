@@ -7,11 +7,11 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_hub.hooks.hub import HfHubHook
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
 from airflow_provider_hub.operators.repo import publish_commit_outcome
 from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
 from airflow_provider_hub.utils.checks import (
+    DEFAULT_CONN_ID,
     check_bool,
     check_commit_message,
     check_path_in_repo,
@@ -107,10 +107,10 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         max_disk_bytes: int = DEFAULT_MAX_DISK_BYTES,
         progress_interval: float = 10.0,
         aws_conn_id: str | None = "aws_default",
-        hf_conn_id: str = HfHubHook.default_conn_name,
+        hf_conn_id: str = DEFAULT_CONN_ID,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
+        super().__init__(hf_conn_id=hf_conn_id, **kwargs)
         self.s3_bucket = s3_bucket
         self.s3_prefix = s3_prefix
         self.s3_keys = s3_keys
@@ -126,7 +126,6 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         self.max_disk_bytes = max_disk_bytes
         self.progress_interval = progress_interval
         self.aws_conn_id = aws_conn_id
-        self.hf_conn_id = hf_conn_id
 
     def _validate(self) -> tuple[str, str, str]:
         self.check_s3_location()

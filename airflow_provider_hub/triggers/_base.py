@@ -38,9 +38,6 @@ if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
 #: The connection every operator, sensor and trigger of this provider uses unless told otherwise. Also
-#: ``HfHubHook.default_conn_name``; spelled here because the triggerer imports this module on its event loop,
-#: where importing the hook module would block it.
-DEFAULT_CONN_ID = "huggingface_hub_default"
 #: Consecutive failed reads after which a trigger that fires once gives up with an ``error`` event (and a
 #: trigger that keeps polling logs at error level, each time this many more have failed).
 MAX_CONSECUTIVE_ERRORS = 5

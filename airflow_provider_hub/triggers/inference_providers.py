@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.hooks.states import Verdict, live_providers
-from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, HfPollingTrigger
+from airflow_provider_hub.triggers._base import HfPollingTrigger
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook

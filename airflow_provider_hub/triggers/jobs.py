@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.hooks.states import JobState, Verdict
-from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, HfPollingTrigger
+from airflow_provider_hub.triggers._base import HfPollingTrigger
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from airflow.triggers.base import BaseEventTrigger
 
 from airflow_provider_hub.hooks.states import Verdict
-from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, HfPollingTrigger
+from airflow_provider_hub.triggers._base import HfPollingTrigger
 from airflow_provider_hub.triggers._watermarks import FiredHeads, Watermarks, reconcile_head
-from airflow_provider_hub.utils.checks import REPO_TYPES
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID, REPO_TYPES
 from airflow_provider_hub.utils.webhook_payloads import parse_watched_repo
 
 if TYPE_CHECKING:

@@ -20,13 +20,14 @@ from typing import Any
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 from airflow_provider_hub._offloop import aget_connection, amask_secret, async_hook, new_async_client
-from airflow_provider_hub.triggers._base import DEFAULT_CONN_ID, SerializesInitArguments
+from airflow_provider_hub.triggers._base import SerializesInitArguments
 from airflow_provider_hub.triggers._watermarks import REFIRE_AFTER_SECONDS as REFIRE_AFTER_SECONDS
 from airflow_provider_hub.triggers._watermarks import Confirm, FiredHeads, Watermarks, reconcile_head
 
 # HfRepoCommitTrigger and REFIRE_AFTER_SECONDS were defined here: this module's path is the one API.md, DAG
 # files, tests/distributed and the stored trigger rows of running watchers name.
 from airflow_provider_hub.triggers.repo import HfRepoCommitTrigger as HfRepoCommitTrigger
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 from airflow_provider_hub.utils.webhook_payloads import (
     check_path,
     event_matches,

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+#: The Hub connection every hook, operator, sensor and trigger of the provider uses unless told otherwise.
+DEFAULT_CONN_ID = "huggingface_hub_default"
 REPO_TYPES = ("model", "dataset", "space")
 #: URL segment of each repo type on the Hub (``/datasets/org/name``, ``/api/datasets/...``) and in ``hf://`` URIs.
 REPO_TYPE_PLURALS = {"model": "models", "dataset": "datasets", "space": "spaces"}

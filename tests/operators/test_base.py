@@ -25,9 +25,9 @@ from airflow_provider_hub.sensors.inference_providers import HfInferenceProvider
 from airflow_provider_hub.sensors.jobs import HfJobSensor
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
 from airflow_provider_hub.triggers._base import (
-    DEFAULT_CONN_ID,
     configured_poll_interval,
 )
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 TASKS = [
     lambda: HfRunJobOperator(task_id="t", image="python:3.12", command=["x"]),

@@ -13,13 +13,13 @@ from airflow.sdk._shared.module_loading import import_string
 
 from airflow_provider_hub.hooks.states import Verdict
 from airflow_provider_hub.triggers._base import (
-    DEFAULT_CONN_ID,
     MAX_CONSECUTIVE_ERRORS,
     HfPollingTrigger,
     configured_poll_interval,
 )
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
 from airflow_provider_hub.triggers.jobs import HfJobTrigger
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 
 def test_a_trigger_without_poll_interval_reads_the_option_off_the_loop(monkeypatch):
