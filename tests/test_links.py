@@ -13,6 +13,7 @@ import inspect
 import logging
 import pkgutil
 import re
+import types
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +191,9 @@ def provider_operator_classes() -> set[type]:
         module = __import__(info.name, fromlist=["_"])
         for _, value in inspect.getmembers(module, inspect.isclass):
             if (
-                issubclass(value, BaseOperator)
+                # Python 3.10's inspect.isclass also takes a type alias such as Callable[..., X].
+                not isinstance(value, types.GenericAlias)
+                and issubclass(value, BaseOperator)
                 and value.__module__ == info.name
                 and not value.__name__.startswith("_")
             ):
