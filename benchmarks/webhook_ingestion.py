@@ -165,7 +165,8 @@ async def run_once(mode: str, total: int, concurrency: int, rate: float) -> dict
     first = asyncio.ensure_future(events.__anext__())
     ready_by = time.time() + 60
     # Ready: the reader has taken its cursor from the receiver (the listener binds at once).
-    while mode == "receiver" and "cursor" not in store.values and time.time() < ready_by:
+    cursor = f"{trigger.watermark_key}::cursor"
+    while mode == "receiver" and cursor not in store.values and time.time() < ready_by:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
     result: multiprocessing.Queue = multiprocessing.Queue()

@@ -181,7 +181,8 @@ async def _measure(case: dict[str, Any]) -> dict[str, Any]:
         marks.append(("construct", time.perf_counter()))
         trigger = trigger_class(**case.get("kwargs", {}))
         if "watermarks" in case:
-            trigger.asset_state_store = _MemoryStateStore(case["watermarks"])
+            kept = {f"{trigger.watermark_key}::{field}": v for field, v in case["watermarks"].items()}
+            trigger.asset_state_store = _MemoryStateStore(kept)
         await asyncio.sleep(0)
         marks.append(("run", time.perf_counter()))
         events = trigger.run()

@@ -5,25 +5,25 @@
 for, newest last) per watched repo, in the watcher's ``asset_state_store`` (Airflow >= 3.3) or in an Airflow
 Variable (Airflow 3.2), so that a restarted trigger fires for the changes it missed and never twice for the same
 head. The webhook trigger also keeps its *cursor* there: the id of the last recorded delivery it has handled.
+Each trigger configuration keeps its own (:func:`watermark_key`).
 
 Example::
 
-    fired = FiredHeads(Watermarks(trigger, "poll:model/alice/my-model@main"))
+    fired = FiredHeads(Watermarks(trigger))  # trigger.watermark_key: "poll:model/alice/my-model@main:3f9a..."
     event = await reconcile_head(hook, "model", "alice/my-model", "main", fired, log)  # None: nothing new
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from airflow.triggers.base import BaseTrigger
-
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
 
 #: Head shas remembered per repo: a late redelivery of any of them does not fire again.
@@ -34,19 +34,39 @@ FIRED_HEADS_KEPT = 64
 REFIRE_AFTER_SECONDS = 30.0
 
 
+def watermark_key(name: str, trigger_arguments: dict[str, Any]) -> str:
+    """``name`` (what the trigger watches, for a reader) and a digest of all the trigger's arguments.
+
+    Two watchers of one webhook path, repo or asset that differ in any argument (repos, events, interval,
+    connection) are two triggers: neither may take the other's cursor or count the other's heads as its own.
+    Changing an argument makes a new watcher, as Airflow sees it too (it replaces the trigger).
+    """
+    canonical = json.dumps(trigger_arguments, sort_keys=True, default=str)
+    return f"{name}:{hashlib.sha256(canonical.encode()).hexdigest()[:12]}"
+
+
+class WatermarkedTrigger(Protocol):
+    """A trigger that keeps a watermark: its key, and the store a triggerer gives an asset's watcher."""
+
+    @property
+    def watermark_key(self) -> str: ...
+
+
 class Watermarks:
     """The head shas fired for per ``{repo_type}/{repo_id}@{revision}``, and the webhook trigger's cursor.
 
-    Kept in the watcher's ``asset_state_store`` when the triggerer provides one (Airflow >= 3.3); otherwise
-    in the Airflow Variable ``hf_watermark::<trigger key>`` (a JSON object), which works on 3.2 and for a
-    trigger run outside a watcher. Every read goes to the store, not to a copy: after a handover, or when a
-    stopped triggerer wakes up, what another triggerer fired meanwhile is seen. The Variable is read and
-    written through the task SDK, so it needs the triggerer (or ``dag.test``) context.
+    Kept in the watcher's ``asset_state_store`` when the triggerer provides one (Airflow >= 3.3), under
+    ``{watermark_key}::{field}``; otherwise in the Airflow Variable ``hf_watermark::{watermark_key}`` (a JSON
+    object of the fields), which works on 3.2 and for a trigger run outside a watcher. Every read goes to the
+    store, not to a copy: after a handover, or when a stopped triggerer wakes up, what another triggerer fired
+    meanwhile is seen. The Variable is read and written through the task SDK, so it needs the triggerer (or
+    ``dag.test``) context.
     """
 
-    def __init__(self, trigger: BaseTrigger, key: str) -> None:
+    def __init__(self, trigger: WatermarkedTrigger) -> None:
         self._store = getattr(trigger, "asset_state_store", None)
-        self._variable = f"hf_watermark::{key}"
+        self.key = trigger.watermark_key
+        self._variable = f"hf_watermark::{self.key}"
 
     def _accessors(self) -> list[Any]:
         # Identical watchers of several assets share one trigger, whose store then spans those assets and has
@@ -55,22 +75,22 @@ class Watermarks:
         many = [*getattr(store, "_by_name", {}).values(), *getattr(store, "_by_uri", {}).values()]
         return many or [store]
 
-    async def _get(self, key: str) -> Any:
+    async def _get(self, field: str) -> Any:
         if self._store is not None:
             for accessor in self._accessors():
-                value = await accessor.aget(key)
+                value = await accessor.aget(f"{self.key}::{field}")
                 if value is not None:
                     return value
             return None
-        return (await self._load()).get(key)
+        return (await self._load()).get(field)
 
-    async def _set(self, key: str, value: Any) -> None:
+    async def _set(self, field: str, value: Any) -> None:
         if self._store is not None:
             for accessor in self._accessors():
-                await accessor.aset(key, value)
+                await accessor.aset(f"{self.key}::{field}", value)
             return
         values = await self._load()
-        values[key] = value
+        values[field] = value
         await asyncio.to_thread(_set_variable, self._variable, json.dumps(values))
 
     async def _load(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from airflow.triggers.base import BaseEventTrigger
 
 from airflow_provider_hub.hooks.states import Verdict
 from airflow_provider_hub.triggers._base import HfPollingTrigger
-from airflow_provider_hub.triggers._watermarks import FiredHeads, Watermarks, reconcile_head
+from airflow_provider_hub.triggers._watermarks import FiredHeads, Watermarks, reconcile_head, watermark_key
 from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID, REPO_TYPES
 from airflow_provider_hub.utils.webhook_payloads import parse_watched_repo
 
@@ -184,10 +184,15 @@ class HfRepoCommitTrigger(HfPollingTrigger["dict[str, Any] | None"], BaseEventTr
     def subject(self) -> str:
         return f"the head of {self.repo_type} {self.repo_id}@{self.revision}"
 
+    @property
+    def watermark_key(self) -> str:
+        """Where its fired heads are kept: ``poll:{repo}@{revision}:{digest of its arguments}``."""
+        return watermark_key(f"poll:{self.repo_type}/{self.repo_id}@{self.revision}", self.serialize()[1])
+
     @cached_property
     def _fired(self) -> FiredHeads:
         # Built at the first read, not in __init__: the triggerer sets asset_state_store after construction.
-        return FiredHeads(Watermarks(self, f"poll:{self.repo_type}/{self.repo_id}@{self.revision}"))
+        return FiredHeads(Watermarks(self))
 
     async def read(self, hook: HfHubAsyncHook) -> dict[str, Any] | None:
         """The event of a head this trigger has not fired for yet (recorded as fired), else ``None``."""

@@ -22,7 +22,13 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 from airflow_provider_hub._offloop import aget_connection, amask_secret, async_hook, new_async_client
 from airflow_provider_hub.triggers._base import SerializesInitArguments
 from airflow_provider_hub.triggers._watermarks import REFIRE_AFTER_SECONDS as REFIRE_AFTER_SECONDS
-from airflow_provider_hub.triggers._watermarks import Confirm, FiredHeads, Watermarks, reconcile_head
+from airflow_provider_hub.triggers._watermarks import (
+    Confirm,
+    FiredHeads,
+    Watermarks,
+    reconcile_head,
+    watermark_key,
+)
 
 # HfRepoCommitTrigger and REFIRE_AFTER_SECONDS were defined here: this module's path is the one API.md, DAG
 # files, tests/distributed and the stored trigger rows of running watchers name.
@@ -246,10 +252,10 @@ class HfWebhookTrigger(SerializesInitArguments, BaseEventTrigger):
         self.secret_conn_id, self.hf_conn_id = secret_conn_id, hf_conn_id
         self.repo_ids, self.events = repo_ids, events
 
-    def _watermark_key(self) -> str:
-        if self.port is None:
-            return f"webhook:{self.path}"
-        return f"webhook:{self.host or '0.0.0.0'}:{self.port}/{self.path}"
+    @property
+    def watermark_key(self) -> str:
+        """Where its cursor and fired heads are kept: ``webhook:{path}:{digest of its arguments}``."""
+        return watermark_key(f"webhook:{self.path}", self.serialize()[1])
 
     def _wanted(self, event: dict[str, Any]) -> bool:
         if self.repo_ids is not None:
@@ -265,7 +271,7 @@ class HfWebhookTrigger(SerializesInitArguments, BaseEventTrigger):
                 f"connection {self.secret_conn_id!r} has no password to use as the webhook secret"
             )
         await amask_secret(secret)
-        watermarks = Watermarks(self, self._watermark_key())
+        watermarks = Watermarks(self)
         feed: ReceiverFeed | ListenerFeed
         if self.port is None:
             feed = ReceiverFeed(self.path, self.secret_conn_id, secret, watermarks, self.log)

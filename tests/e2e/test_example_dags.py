@@ -19,6 +19,7 @@ import pytest
 
 from tests.helpers import task_states, xcom_value
 from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive_secret
+from tests.support.webhooks import StateStore
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 
@@ -337,19 +338,6 @@ def test_dataset_refresh_watcher_is_registered_for_the_triggerer(
     assert import_string(classpath)(**trigger.kwargs).serialize() == (classpath, kwargs)
 
 
-class InMemoryAssetStateStore:
-    """Stands in for the per-asset state store the triggerer hands its watchers (Airflow >= 3.3)."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.values = dict(values)
-
-    async def aget(self, key: str) -> Any:
-        return self.values.get(key)
-
-    async def aset(self, key: str, value: Any) -> None:
-        self.values[key] = value
-
-
 async def event_after(trigger: Any, change: Any, ready: Any) -> Any:
     """Start ``trigger``, make ``change`` (a blocking call) once ``ready()`` says the trigger waits for it,
     return its first event."""
@@ -418,7 +406,8 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
     kwargs = {**registered.kwargs, "poll_interval": 0.1} if mode == "poll" else registered.kwargs
     watcher = import_string(registered.classpath)(**kwargs)
     watermark = f"head::dataset/{REFRESH_DATASET}@main"
-    watcher.asset_state_store = InMemoryAssetStateStore({watermark: seen_head})
+    store = StateStore.holding(watcher, {watermark: seen_head})
+    watcher.asset_state_store = store
     commits: list[Any] = []
 
     def commit_three_reviews() -> None:
@@ -439,12 +428,12 @@ def test_dataset_refresh_reads_the_changed_file_at_the_new_commit(
         # The webhook watcher has taken its cursor and reconciled (one head read), so the commit reaches it
         # as a delivery; the poller is ready at once.
         reconciled = hub_connection.request_count(head_reads) > reads_before
-        return mode == "poll" or ("cursor" in watcher.asset_state_store.values and reconciled)
+        return mode == "poll" or ("cursor" in store.fields(watcher) and reconciled)
 
     event = asyncio.run(event_after(watcher, commit_three_reviews, ready))
     [commit] = commits
     assert (event.payload["head_sha"], event.payload["source"]) == (commit.oid, mode)
-    assert watcher.asset_state_store.values[watermark][-1] == commit.oid  # a restart will not fire it again
+    assert store.fields(watcher)[watermark][-1] == commit.oid  # a restart will not fire it again
 
     Trigger.submit_event(registered.id, event)  # what the triggerer does with the event
     with settings.Session() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 
+from airflow_provider_hub.triggers._watermarks import WatermarkedTrigger
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
 
 
@@ -12,8 +13,18 @@ class StateStore:
     """Stands in for the triggerer's ``asset_state_store`` (only a running triggerer has the real one;
     tests/e2e/test_asset_watchers.py uses it)."""
 
-    def __init__(self) -> None:
-        self.values: dict[str, object] = {}
+    def __init__(self, values: dict[str, object] | None = None) -> None:
+        self.values: dict[str, object] = dict(values or {})
+
+    @classmethod
+    def holding(cls, trigger: WatermarkedTrigger, fields: dict[str, object]) -> StateStore:
+        """A store in which ``trigger`` finds ``fields`` (``{"head::model/alice/m@main": [sha]}``)."""
+        return cls({f"{trigger.watermark_key}::{field}": value for field, value in fields.items()})
+
+    def fields(self, trigger: WatermarkedTrigger) -> dict[str, object]:
+        """What ``trigger`` keeps here, by field (``cursor``, ``unconfirmed``, ``head::{repo}@{branch}``)."""
+        prefix = f"{trigger.watermark_key}::"
+        return {key.removeprefix(prefix): v for key, v in self.values.items() if key.startswith(prefix)}
 
     async def aget(self, key: str, default: object = None) -> object:
         return self.values.get(key, default)

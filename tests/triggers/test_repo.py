@@ -23,8 +23,8 @@ def api(hub_connection):
     return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
 
 
-def make_trigger(**kwargs) -> HfRepoCommitTrigger:
-    return HfRepoCommitTrigger(repo_id="alice/m", poll_interval=0.05, **kwargs)
+def make_trigger(poll_interval: float = 0.05, **kwargs) -> HfRepoCommitTrigger:
+    return HfRepoCommitTrigger(repo_id="alice/m", poll_interval=poll_interval, **kwargs)
 
 
 def test_serialize_round_trip_and_validation():
@@ -40,7 +40,7 @@ def test_serialize_round_trip_and_validation():
 async def recorded_first_sight(running: Running, store: StateStore) -> None:
     """Let the first poll record the head (the hook's first import runs on a worker thread: no fixed time)."""
     deadline = asyncio.get_running_loop().time() + 20
-    while "head::model/alice/m@main" not in store.values:
+    while "head::model/alice/m@main" not in store.fields(running.trigger):
         assert asyncio.get_running_loop().time() < deadline, "the first poll never recorded the head"
         await running.expect_nothing(0.05)
 
@@ -96,6 +96,26 @@ async def test_watermark_survives_restart(hub_connection, api):
         await running.expect_nothing(0.3)  # same head after another restart: nothing
     finally:
         await running.stop()
+
+
+async def test_two_watchers_of_one_asset_each_fire_for_a_change(hub_connection, api):
+    """A fast and a slow poller on one asset (one store): the first to see a change does not take it from the
+    other, since each trigger configuration keeps its own watermark."""
+    api.create_repo("alice/m")
+    store = StateStore()
+    fast, slow = Running(make_trigger(), store), Running(make_trigger(poll_interval=0.08), store)
+    try:
+        await recorded_first_sight(fast, store)
+        await recorded_first_sight(slow, store)
+        commit = await asyncio.to_thread(
+            api.upload_file, path_or_fileobj=b"1", path_in_repo="a", repo_id="alice/m"
+        )
+        assert (await fast.next_event())["head_sha"] == commit.oid
+        assert (await slow.next_event())["head_sha"] == commit.oid
+        assert fast.trigger.watermark_key != slow.trigger.watermark_key
+    finally:
+        await fast.stop()
+        await slow.stop()
 
 
 async def test_missing_repo_and_errors_keep_polling(hub_connection, api):

@@ -40,8 +40,8 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
                 await events.aclose()
                 return pending.result().payload if done else None
 
-            def trigger():
-                made = HfRepoCommitTrigger(repo_id="alice/var", poll_interval=0.05)
+            def trigger(poll_interval=0.05):
+                made = HfRepoCommitTrigger(repo_id="alice/var", poll_interval=poll_interval)
                 assert getattr(made, "asset_state_store", None) is None  # not a watcher: Variable fallback
                 return made
 
@@ -50,9 +50,7 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
                 events = made.run()
                 pending = asyncio.ensure_future(events.__anext__())
                 for _ in range(400):
-                    raw = await asyncio.to_thread(
-                        Variable.get, "hf_watermark::poll:model/alice/var@main", None
-                    )
+                    raw = await asyncio.to_thread(Variable.get, f"hf_watermark::{made.watermark_key}", None)
                     if raw or pending.done():
                         break
                     await asyncio.sleep(0.05)
@@ -64,20 +62,25 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
 
             async def scenario():
                 first = await first_sight(trigger())  # first sight: recorded only
+                # Another DAG's watcher of the repo, polling at its own pace: a trigger of its own.
+                other_first = await first_sight(trigger(poll_interval=0.07))
                 commit = await asyncio.to_thread(
                     api.upload_file, path_or_fileobj=b"v", path_in_repo="v", repo_id="alice/var"
                 )
                 missed = await next_event(trigger(), 20)  # a restart finds the change made while down
                 again = await next_event(trigger(), 0.5)  # and never fires it twice
-                return first, commit.oid, missed, again
+                other = await next_event(trigger(poll_interval=0.07), 20)  # nor takes it from the other
+                return first, other_first, commit.oid, missed, again, other
 
-            first, oid, missed, again = asyncio.run(scenario())
+            first, other_first, oid, missed, again, other = asyncio.run(scenario())
             return {
                 "first": first,
+                "other_first": other_first,
                 "oid": oid,
                 "missed": missed,
                 "again": again,
-                "variable": Variable.get("hf_watermark::poll:model/alice/var@main"),
+                "other": other,
+                "variable": Variable.get(f"hf_watermark::{trigger().watermark_key}"),
             }
 
         watch()
@@ -85,7 +88,8 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
     run = run_dag(dag)
     assert task_states(run) == {"watch": "success"}
     result = xcom_value(run, "watch")
-    assert result["first"] is None and result["again"] is None
+    assert result["first"] is None and result["other_first"] is None and result["again"] is None
+    assert result["other"]["head_sha"] == result["oid"]
     assert result["missed"]["head_sha"] == result["oid"] and result["missed"]["source"] == "poll"
     fired = json.loads(result["variable"])["head::model/alice/var@main"]
     assert len(fired) == 2 and fired[-1] == result["oid"]  # the first sight, then the change

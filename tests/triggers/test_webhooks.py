@@ -54,7 +54,7 @@ async def start(trigger: HfWebhookTrigger, store: StateStore) -> Running:
     await wait_listening(trigger.port)
     if trigger.repo_ids:  # the first reconciliation has recorded the heads it found
         deadline = time.time() + 10
-        while not any(k.startswith("head::") for k in store.values) and time.time() < deadline:
+        while not any(k.startswith("head::") for k in store.fields(trigger)) and time.time() < deadline:
             await asyncio.sleep(0.02)
     return running
 

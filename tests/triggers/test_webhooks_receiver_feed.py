@@ -34,7 +34,8 @@ async def started(store: StateStore, trigger_id: int | None = None) -> Running:
     running = Running(make_trigger(trigger_id), store)
     await running.expect_nothing(0.3)
     deadline = time.time() + 10
-    while not {"cursor", "head::model/alice/m@main"} <= store.values.keys() and time.time() < deadline:
+    kept = {"cursor", "head::model/alice/m@main"}
+    while not kept <= store.fields(running.trigger).keys() and time.time() < deadline:
         await asyncio.sleep(0.02)
     await running.expect_nothing(0.3)
     return running
@@ -187,5 +188,5 @@ async def test_an_event_its_triggerer_never_stored_fires_again_once(
         await third.expect_nothing(2.5)
     finally:
         await third.stop()
-    assert store.values["unconfirmed"] == []
-    assert commit.oid in store.values["head::model/alice/m@main"]
+    assert store.fields(third.trigger)["unconfirmed"] == []
+    assert commit.oid in store.fields(third.trigger)["head::model/alice/m@main"]
