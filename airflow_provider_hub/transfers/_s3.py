@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk.exceptions import AirflowOptionalProviderFeatureException
 
 from airflow_provider_hub.operators.base import HfHubBaseOperator
 
@@ -17,6 +20,15 @@ class HubS3TransferOperator(HfHubBaseOperator):
     s3_bucket: str
     s3_prefix: str | None
     aws_conn_id: str | None
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Checked where the DAG file builds the task, so a DAG without the extra fails to parse saying what to
+        # install; finding the package imports nothing of it (boto3 would cost the parse a second).
+        if importlib.util.find_spec("airflow.providers.amazon") is None:
+            raise AirflowOptionalProviderFeatureException(
+                f"{type(self).__name__} needs the Amazon provider: pip install 'airflow-provider-hub[amazon]'"
+            )
+        super().__init__(**kwargs)
 
     @cached_property
     def s3_hook(self) -> S3Hook:
