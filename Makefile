@@ -17,7 +17,7 @@ CONSTRAINTS ?=
 $(VENV)/.installed: pyproject.toml Makefile $(CONSTRAINTS)
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) venv --quiet --allow-existing $(VENV) --python $(PYTHON)
-	$(UV) pip install --quiet --python $(PY) -e ".[amazon]" --group test --group docs "$(AIRFLOW_SPEC)" \
+	$(UV) pip install --quiet --python $(PY) -e ".[amazon,openlineage]" --group test --group docs "$(AIRFLOW_SPEC)" \
 		$(if $(CONSTRAINTS),--constraint $(CONSTRAINTS))
 	@touch $@
 

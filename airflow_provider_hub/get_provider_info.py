@@ -124,6 +124,7 @@ def get_provider_info() -> dict[str, Any]:
                 "schemes": ["hf"],
                 "handler": "airflow_provider_hub.assets.sanitize_uri",
                 "factory": "airflow_provider_hub.assets.create_asset",
+                "to_openlineage_converter": "airflow_provider_hub.lineage.convert_asset_to_openlineage",
             }
         ],
         "filesystems": ["airflow_provider_hub.fs.hf"],

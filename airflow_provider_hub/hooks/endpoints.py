@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.exceptions import HfHubNotFoundError
 from airflow_provider_hub.hooks.host import HubArea
+from airflow_provider_hub.lineage import report_repo
 
 if TYPE_CHECKING:
     from huggingface_hub import InferenceEndpoint
@@ -104,7 +105,7 @@ class EndpointsHookMixin(HubArea):
             subject=f"Inference Endpoint {namespace}/{name}",
             **kwargs,
         )
-        return self._endpoint_summary(endpoint, namespace)
+        return self._reported(self._endpoint_summary(endpoint, namespace))
 
     def update_inference_endpoint(
         self, name: str, namespace: str | None = None, **changes: Any
@@ -118,7 +119,13 @@ class EndpointsHookMixin(HubArea):
             subject=f"Inference Endpoint {namespace}/{name}",
             **{key: value for key, value in changes.items() if value is not None},
         )
-        return self._endpoint_summary(endpoint, namespace)
+        summary = self._endpoint_summary(endpoint, namespace)
+        return self._reported(summary) if changes.get("repository") or changes.get("revision") else summary
+
+    def _reported(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """Report the model an Endpoint now serves to Airflow's hook lineage, as a read of that repo."""
+        report_repo(self, "input", "model", summary["repository"], summary.get("revision"))
+        return summary
 
     def pause_inference_endpoint(self, name: str, namespace: str | None = None) -> dict[str, Any]:
         """Pause an Endpoint (no cost, no traffic until resumed)."""

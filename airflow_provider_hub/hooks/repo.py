@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.hooks.commit import CommitEngine, CommitOutcome
 from airflow_provider_hub.hooks.host import HubArea
+from airflow_provider_hub.lineage import report_repo
 from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS
 from airflow_provider_hub.utils.progress import ProgressLog
 
@@ -137,6 +138,31 @@ class RepoHookMixin(HubArea):
         )
         return [e for e in entries if isinstance(e, RepoFile)]
 
+    def download_file(
+        self,
+        repo_id: str,
+        path_in_repo: str,
+        *,
+        repo_type: str = "model",
+        revision: str | None = None,
+        **kwargs: Any,
+    ) -> str:
+        """Download one file (``HfApi.hf_hub_download``; ``kwargs`` as there, e.g. ``local_dir``): its local path.
+
+        Reported to Airflow's hook lineage as a read of the repo (at ``revision`` when it is a commit sha).
+        """
+        local = self.call(
+            "hf_hub_download",
+            repo_id,
+            path_in_repo,
+            repo_type=repo_type,
+            revision=revision,
+            subject=f"{repo_type} {repo_id}@{revision or 'main'}",
+            **kwargs,
+        )
+        report_repo(self, "input", repo_type, repo_id, revision)
+        return str(local)
+
     def tag_target(self, repo_id: str, tag: str, *, repo_type: str = "model") -> str | None:
         """The commit a tag points to, ``None`` when the tag does not exist."""
         refs = self.call("list_repo_refs", repo_id, repo_type=repo_type, subject=f"{repo_type} {repo_id}")
@@ -205,5 +231,9 @@ class RepoHookMixin(HubArea):
             ``create_pr``, ``parent_commit``, ``on_head_moved``, ``progress_interval``, ``logger``: the
             parameters of :class:`~airflow_provider_hub.hooks.commit.CommitEngine`, which makes the commit.
         :return: a :class:`CommitOutcome`; ``commit_oid`` is ``None`` when nothing had to change.
+
+        Reported to Airflow's hook lineage as a write of the repo at the resulting head.
         """
-        return CommitEngine(self, repo_id, operations, **options).run()
+        outcome = CommitEngine(self, repo_id, operations, **options).run()
+        report_repo(self, "output", outcome.repo_type, outcome.repo_id, outcome.head_oid)
+        return outcome

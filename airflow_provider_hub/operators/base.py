@@ -2,7 +2,8 @@
 
 Like Airflow's ``AwsBaseOperator``, it owns the connection argument (``hf_conn_id``, one default for all:
 ``huggingface_hub_default``), the hook built from it once per task (:attr:`HfHubBaseOperator.hook`), and what
-every operator shares in the UI, so that a concrete operator declares only its own fields and its work::
+every operator shares in the UI and in OpenLineage (:attr:`HfHubBaseOperator.lineage`), so that a concrete
+operator declares only its own fields and its work::
 
     class HfGrantAccessOperator(HfHubBaseOperator):
         template_fields = hub_template_fields("repo_id", "users", "repo_type")
@@ -29,9 +30,11 @@ from airflow.sdk import BaseOperator
 from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import BaseOperatorLink
 
     from airflow_provider_hub.hooks.hub import HfHubHook
+    from airflow_provider_hub.lineage import Lineage
 
 #: The Hugging Face yellow of every task of this provider in the Airflow UI.
 UI_COLOR = "#FFD21E"
@@ -82,3 +85,15 @@ class HfHubBaseOperator(HfHubHookMixin, BaseOperator):
     def __init__(self, *, hf_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hf_conn_id = hf_conn_id
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        """What this task read and wrote on the Hub and S3, recorded as it runs
+        (:mod:`airflow_provider_hub.lineage`)."""
+        from airflow_provider_hub.lineage import Lineage
+
+        return Lineage()
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """Called by the OpenLineage provider after the task ran (and when it failed)."""
+        return self.lineage.operator_lineage()

@@ -95,6 +95,8 @@ class _EndpointOperator(HfHubBaseOperator):
     operator_extra_links: Collection[BaseOperatorLink] = (HfInferenceEndpointLink(),)
     #: Statuses :meth:`wait_for_status` waits for after this operator's action.
     target_statuses: tuple[str, ...] = ("running",)
+    #: Whether this operator chooses the model the Endpoint serves: its lineage then reads that repo.
+    deploys_model = False
 
     def __init__(
         self,
@@ -164,11 +166,18 @@ class _EndpointOperator(HfHubBaseOperator):
             summary = self.hook.get_inference_endpoint(summary["name"], summary["namespace"])
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        return summary_after_event(self.hook, event)
+        return self._served(summary_after_event(self.hook, event))
 
     def finish(self, context: Context, summary: dict[str, Any], *, wait: bool) -> dict[str, Any]:
         HfInferenceEndpointLink.persist(context, summary.get("page_url"))
-        return self.wait_for_status(context, summary) if wait else summary
+        return self._served(self.wait_for_status(context, summary) if wait else summary)
+
+    def _served(self, summary: dict[str, Any]) -> dict[str, Any]:
+        if self.deploys_model:
+            self.lineage.read_repo(
+                self.hook.endpoint, "model", summary["repository"], summary.get("revision")
+            )
+        return summary
 
 
 def summary_after_event(hook: HfHubHook, event: Mapping[str, Any]) -> dict[str, Any]:
@@ -263,6 +272,8 @@ class HfCreateInferenceEndpointOperator(_EndpointOperator):
         "if_exists",
         "namespace",
     )
+
+    deploys_model = True
 
     def __init__(
         self,
@@ -444,6 +455,8 @@ class HfUpdateInferenceEndpointOperator(_EndpointOperator):
     """
 
     template_fields: Sequence[str] = hub_template_fields("name", *UPDATABLE_SETTINGS, "namespace")
+
+    deploys_model = True
 
     def __init__(
         self,

@@ -17,6 +17,7 @@ from airflow.sdk import conf
 from airflow.sdk.log import redact
 
 from airflow_provider_hub.exceptions import HfHubError
+from airflow_provider_hub.hooks.jobs import job_url
 from airflow_provider_hub.hooks.states import JobState
 from airflow_provider_hub.links import HfJobLink
 from airflow_provider_hub.operators._secrets import check_secrets_argument, rendered_secrets
@@ -422,6 +423,7 @@ class HfRunJobOperator(HfHubBaseOperator):
             self.log.info("Reattached to this task instance's Job %s", job.id)
         summary = {**self.hook.job_summary(job), "reattached": reattached}
         self.job_id, self.job_namespace = summary["job_id"], summary["namespace"]
+        self.lineage.ran_job(self.job_id, summary["url"])
         HfJobLink.persist(context, summary["url"])
         ti.xcom_push(key="job_id", value=self.job_id)
         self.log.info("Job page: %s", summary["url"])
@@ -503,6 +505,7 @@ class HfRunJobOperator(HfHubBaseOperator):
         # A resumed task is a new process: the Job's log may print secrets that only execute() had masked.
         self.secrets = rendered_secrets(self.secrets)
         self.job_id, self.job_namespace = event["job_id"], event["namespace"]
+        self.lineage.ran_job(self.job_id, job_url(self.hook.endpoint, self.job_namespace, self.job_id))
         follower = self._follower(already_emitted=int(event.get("log_lines_emitted") or 0))
         status = event["status"]
         if status == "timeout":

@@ -54,9 +54,11 @@ def annotate_outlets(
 
 
 def publish_commit_outcome(
-    operator: BaseOperator, context: Context, outcome: CommitOutcome
+    operator: HfHubBaseOperator, context: Context, outcome: CommitOutcome
 ) -> dict[str, Any]:
-    """Show the repo and the commit (or pull request) on the task, put the new head on its outlets; the XCom value."""
+    """Show the repo and the commit (or pull request) on the task, put the new head on its outlets and in its
+    lineage; the XCom value."""
+    operator.lineage.wrote_repo(operator.hook.endpoint, outcome.repo_type, outcome.repo_id, outcome.head_oid)
     HfRepoLink.persist(context, outcome.repo_url)
     HfCommitLink.persist(context, outcome.pr_url or outcome.commit_url)
     annotate_outlets(
@@ -141,6 +143,7 @@ class HfCreateRepoOperator(_HfRepoOperator):
                 repo_id, repo_type=repo_type, private=self.private, exist_ok=self.exist_ok
             )
         repo_url = self.hook.repo_url(repo_id, repo_type)
+        self.lineage.wrote_repo(self.hook.endpoint, repo_type, repo_id)
         HfRepoLink.persist(context, repo_url)
         self.log.info("Repo %s is at %s", repo_id, url)
         return {"repo_id": repo_id, "repo_type": repo_type, "repo_url": repo_url}
@@ -623,6 +626,7 @@ class HfCreateTagOperator(_HfRepoOperator):
                 )
             self.log.info("Tag %s already on %s: nothing to do", tag, target)
         repo_url = self.hook.repo_url(repo_id, repo_type)
+        self.lineage.wrote_repo(self.hook.endpoint, repo_type, repo_id, target)
         HfRepoLink.persist(context, repo_url)
         HfCommitLink.persist(context, f"{repo_url}/commit/{target}")
         annotate_outlets(self, context, repo_id, repo_type, {"revision": target, "tag": tag})

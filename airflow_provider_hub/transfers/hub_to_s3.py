@@ -126,20 +126,16 @@ class HfHubToS3Operator(HubS3TransferOperator):
         )
         with tempfile.TemporaryDirectory(prefix="hf_to_s3_") as workdir:
             for repo_file in files:
-                local = self.hook.call(
-                    "hf_hub_download",
-                    repo_id,
-                    repo_file.path,
-                    repo_type=repo_type,
-                    revision=commit,
-                    local_dir=workdir,
-                    subject=f"{repo_type} {repo_id}@{commit}",
+                local = self.hook.download_file(
+                    repo_id, repo_file.path, repo_type=repo_type, revision=commit, local_dir=workdir
                 )
                 key = f"{prefix}/{repo_file.path}" if prefix else repo_file.path
                 self.s3_hook.load_file(local, key, bucket_name=self.s3_bucket, replace=self.replace)
                 os.remove(local)
                 progress.advance(1, repo_file.size)
         progress.finish()
+        self.lineage.read_repo(self.hook.endpoint, repo_type, repo_id, commit)
+        self.lineage.wrote_s3(self.s3_bucket, prefix)
         return {
             "repo_id": repo_id,
             "repo_type": repo_type,

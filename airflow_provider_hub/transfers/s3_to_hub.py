@@ -224,6 +224,8 @@ class S3ToHfHubOperator(HubS3TransferOperator):
             if batch:
                 disk_used -= flush()
             progress.finish()
+            for key in [key for key, _ in objects] if self.s3_keys else [self.s3_prefix or ""]:
+                self.lineage.read_s3(self.s3_bucket, key)
             outcome = self.hook.commit_exactly_once(
                 repo_id,
                 operations,
