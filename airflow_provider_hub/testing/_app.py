@@ -6,16 +6,26 @@ and a router; every :class:`~airflow_provider_hub.testing.errors.HubError` is re
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 from airflow_provider_hub.testing import _control, backends, routes
 from airflow_provider_hub.testing._core import HubState
 from airflow_provider_hub.testing._faults import EmulatorMiddleware, FaultInjector
-from airflow_provider_hub.testing.errors import HubError, NotImplementedByEmulator
+from airflow_provider_hub.testing.errors import (
+    HubError,
+    MethodNotAllowed,
+    NotFound,
+    NotImplementedByEmulator,
+    RepoNotFound,
+    UnprocessableEntity,
+)
 from airflow_provider_hub.testing.http import error_response, state_of
 
 BACKENDS = (
@@ -57,6 +67,22 @@ def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
     async def _hub_error(request: Request, exc: HubError) -> JSONResponse:
         return error_response(exc, request)
 
+    @app.exception_handler(HTTPException)
+    async def _no_route(request: Request, exc: HTTPException) -> JSONResponse:
+        # A path no route serves: answered as the Hub answers it, request id included. A repo id without a
+        # namespace (`gpt2`) names no repo here (every repo has one), so its routes answer RepoNotFound, and
+        # repo_exists("gpt2") is False.
+        if exc.status_code == 405:
+            return error_response(MethodNotAllowed(f"Method {request.method} not allowed"), request)
+        if namespaceless_repo_path(app).match(request.url.path):
+            return error_response(RepoNotFound(), request)
+        return error_response(NotFound(f"Not found: {request.url.path}"), request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return error_response(UnprocessableEntity(f"Invalid request: {problems}"), request)
+
     @app.exception_handler(ClientDisconnect)
     async def _client_went_away(_: Request, exc: ClientDisconnect) -> Response:
         # The client closed the connection before its request body arrived: as on the Hub, the request
@@ -85,3 +111,24 @@ def create_app(hub: HubState, injector: FaultInjector, control: Any) -> Any:
     for router in ROUTERS:
         app.include_router(router)
     return EmulatorMiddleware(app, injector)
+
+
+def namespaceless_repo_path(app: FastAPI) -> re.Pattern[str]:
+    """Paths of the repo routes with a one-segment repo id: ``/api/models/gpt2[/revision/...]``,
+    ``/gpt2/resolve/...``. The verbs are read from the app's own repo routes."""
+    cached: re.Pattern[str] | None = getattr(app.state, "namespaceless_repo_path", None)
+    if cached is not None:
+        return cached
+    api_verbs, web_verbs = set(), set()
+    for route in app.routes:
+        path = getattr(route, "path", "")
+        if match := re.match(r"^/api/models/\{namespace\}/\{name\}/([^/{]+)", path):
+            api_verbs.add(re.escape(match[1]))
+        elif match := re.match(r"^/\{namespace\}/\{name\}/([^/{]+)", path):
+            web_verbs.add(re.escape(match[1]))
+    pattern = re.compile(
+        rf"^/api/(?:models|datasets|spaces)/[^/]+(?:/(?:{'|'.join(sorted(api_verbs))})(?:/.*)?)?$"
+        rf"|^/(?:datasets/|spaces/)?[^/]+/(?:{'|'.join(sorted(web_verbs))})/.*$"
+    )
+    app.state.namespaceless_repo_path = pattern
+    return pattern

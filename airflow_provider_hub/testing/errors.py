@@ -94,6 +94,10 @@ class Forbidden(HubError):
     status = 403
 
 
+class MethodNotAllowed(HubError):
+    status = 405
+
+
 class NotAcceptable(HubError):
     status = 406
 

@@ -88,6 +88,19 @@ _DATASET_EXTRA_PATTERNS = [
 ]
 
 
+#: The SDKs a Space can be created with.
+SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
+
+
+def space_readme(name: str, sdk: str) -> bytes:
+    """The ``README.md`` the Hub writes into a new Space: its configuration as YAML front matter."""
+    return (
+        f"---\ntitle: {name}\nemoji: 🚀\ncolorFrom: blue\ncolorTo: green\nsdk: {sdk}\n"
+        "app_file: app.py\npinned: false\n---\n\n"
+        "Check out the configuration reference at https://huggingface.co/docs/hub/spaces-config-reference\n"
+    ).encode()
+
+
 def default_gitattributes(repo_type: str) -> bytes:
     """The ``.gitattributes`` the Hub writes into every new repo (LFS for the usual binary formats)."""
     patterns = _MODEL_LFS_PATTERNS + (_DATASET_EXTRA_PATTERNS if repo_type == "dataset" else [])

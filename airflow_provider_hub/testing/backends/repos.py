@@ -35,6 +35,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     REF_NAME_RE,
     REPO_NAME_RE,
     REPO_TYPES,
+    SPACE_SDKS,
     URL_PREFIX,
     Commit,
     Discussion,
@@ -51,6 +52,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     iso,
     matches_any,
     parse_front_matter,
+    space_readme,
 )
 from airflow_provider_hub.testing.errors import (
     BadRequest,
@@ -144,6 +146,8 @@ class RepoBackend:
             root = self.root
             hub.on_close(lambda: remove_tree(root))
         self.blobs = BlobStore(self.root / "blobs")
+        # Keyed by type and lowercased id: the Hub finds `Alice/Repo` for `alice/repo`, and answers with
+        # the id as created.
         self.repos: dict[tuple[str, str], Repo] = {}
         self.pending: dict[str, PendingUpload] = {}
         self.lfs_multipart_threshold = 4 * 1024 * MiB
@@ -162,7 +166,8 @@ class RepoBackend:
     def _load(self) -> None:
         if self.persistent and self._state_file.exists():
             with open(self._state_file, "rb") as handle:
-                self.repos = _StateUnpickler(handle).load()
+                loaded: dict[tuple[str, str], Repo] = _StateUnpickler(handle).load()
+                self.repos = {_key(r.repo_type, r.repo_id): r for r in loaded.values()}
             top = max((c.seq for r in self.repos.values() for c in r.commits.values()), default=0)
             self._seq = itertools.count(top + 1)
 
@@ -176,7 +181,7 @@ class RepoBackend:
 
     # -- seeding ------------------------------------------------------------------------------------
     def get(self, repo_type: str, repo_id: str) -> Repo | None:
-        return self.repos.get((repo_type, repo_id))
+        return self.repos.get(_key(repo_type, repo_id))
 
     def ensure(
         self, repo_type: str, repo_id: str, *, private: bool = False, gated: str | bool = False
@@ -272,10 +277,13 @@ class RepoBackend:
         self, repo_type: str, repo_id: str, *, author: str, private: bool, sdk: str | None = None
     ) -> Repo:
         repo = Repo(repo_type=repo_type, repo_id=repo_id, author=author, private=private, sdk=sdk)
-        data = default_gitattributes(repo_type)
-        tree = {".gitattributes": FileEntry.regular(data, self.blobs.put_bytes(data))}
+        files = {".gitattributes": default_gitattributes(repo_type)}
+        if repo_type == "space":
+            # Seeded Spaces (no SDK given) are Gradio ones, the Hub's default choice.
+            files["README.md"] = space_readme(repo_id.split("/")[-1], sdk or "gradio")
+        tree = {path: FileEntry.regular(data, self.blobs.put_bytes(data)) for path, data in files.items()}
         repo.branches["main"] = self._new_commit(repo, [], tree, "initial commit", "", author).oid
-        self.repos[(repo_type, repo_id)] = repo
+        self.repos[_key(repo_type, repo_id)] = repo
         return repo
 
     def create_repo(
@@ -295,6 +303,8 @@ class RepoBackend:
         namespace = namespace or principal.user
         if not REPO_NAME_RE.match(name) or "--" in name or ".." in name or name.endswith((".git", ".")):
             raise BadRequest(f"Invalid repo name: {shown(repr(name))}")
+        if repo_type == "space" and sdk not in SPACE_SDKS:
+            raise BadRequest(f"Invalid sdk {shown(repr(sdk))}: a Space needs one of {', '.join(SPACE_SDKS)}")
         repo_id = f"{namespace}/{name}"
         url = f"{base}/{URL_PREFIX[repo_type]}{repo_id}"
         with self.hub.lock:
@@ -302,9 +312,11 @@ class RepoBackend:
                 raise Forbidden(
                     f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"'
                 )
-            if self.get(repo_type, repo_id) is not None:
+            existing = self.get(repo_type, repo_id)
+            if existing is not None:
                 # create_repo(exist_ok=True) reads the URL from this 409's body.
-                raise Conflict(f"You already created this {repo_type} repo", body={"url": url})
+                body = {"url": f"{base}/{existing.url_path}"}
+                raise Conflict(f"You already created this {repo_type} repo", body=body)
             repo = self._new_repo(repo_type, repo_id, author=principal.user, private=private, sdk=sdk)
             self.save()
         self.hub.publish(
@@ -317,24 +329,25 @@ class RepoBackend:
             raise BadRequest(f"Invalid repo type: {repo_type}")
         with self.hub.lock:
             repo = self.writable(repo_type, repo_id, principal)
-            del self.repos[(repo_type, repo_id)]
+            del self.repos[_key(repo_type, repo.repo_id)]
             self.save()
-        self.hub.publish(RepoChange(repo_type, repo_id, "repo", "delete", private=repo.private))
+        self.hub.publish(RepoChange(repo_type, repo.repo_id, "repo", "delete", private=repo.private))
 
     def move_repo(self, principal: Principal, repo_type: str, source: str, target: str) -> None:
         if repo_type not in REPO_TYPES or target.count("/") != 1:
             raise BadRequest(shown(f"Invalid move request: {source!r} -> {target!r} ({repo_type})"))
         with self.hub.lock:
             repo = self.writable(repo_type, source, principal)
+            source = repo.repo_id
             if not self.hub.can_write_namespace(principal, target.split("/")[0]):
                 raise Forbidden(
                     f'You don\'t have the rights to create a {repo_type} under the namespace "{target}"'
                 )
             if self.get(repo_type, target) is not None:
                 raise Conflict(f"A {repo_type} repository called {shown(target)} already exists")
-            del self.repos[(repo_type, source)]
+            del self.repos[_key(repo_type, repo.repo_id)]
             repo.repo_id = target
-            self.repos[(repo_type, target)] = repo
+            self.repos[_key(repo_type, target)] = repo
             self.save()
         self.hub.publish(RepoChange(repo_type, source, "repo", "move", private=repo.private, moved_to=target))
 
@@ -566,13 +579,15 @@ class RepoBackend:
         revision: str,
         files: list[tuple[str, int, bytes]],
         gitignore: str | None,
+        *,
+        create_pr: bool = False,
     ) -> dict[str, Any]:
         """How each ``(path, size, sample)`` must be uploaded (``lfs`` or ``regular``) and whether it is ignored.
 
-        ``gitignore`` replaces the revision's ``.gitignore`` when given.
+        ``gitignore`` replaces the revision's ``.gitignore`` when given. Who may ask is who may commit there.
         """
         with self.hub.lock:
-            repo = self.writable(repo_type, repo_id, principal)
+            repo = self.committer(repo_type, repo_id, revision, principal, create_pr)
             commit = self.commit_at(repo, revision)
             tree = commit.tree
             patterns = self.lfs_patterns(tree)
@@ -598,8 +613,13 @@ class RepoBackend:
     def lfs_batch(
         self, principal: Principal | None, repo_type: str, repo_id: str, objects: list[Any], base: str
     ) -> list[dict[str, Any]]:
-        """The LFS batch answer of each upload object: nothing to do, a basic upload, or a multipart one."""
-        self.writable(repo_type, repo_id, principal)
+        """The LFS batch answer of each upload object: nothing to do, a basic upload, or a multipart one.
+
+        Any signed-in reader may upload objects (for a pull request); only a commit makes them visible.
+        """
+        self.readable(repo_type, repo_id, principal)
+        if principal is None:
+            raise Unauthorized()
         answers = []
         for obj in objects:
             oid, size = str(obj.get("oid", "")).lower(), obj.get("size")
@@ -709,6 +729,8 @@ class RepoBackend:
         return commit
 
     def _apply(self, tree: dict[str, FileEntry], operations: Sequence[Operation]) -> None:
+        for op in operations:
+            _check_path_in_repo(op.path, folder=isinstance(op, DeleteFolder))
         auto = any(isinstance(op, AddFile) and op.auto_lfs for op in operations)
         patterns = self.lfs_patterns(tree) if auto else []
         for op in operations:
@@ -729,8 +751,12 @@ class RepoBackend:
                     raise BadRequest(f"LFS object {op.oid} has size {size}, not {op.size} ({shown(op.path)})")
                 tree[op.path] = FileEntry.large(op.oid, size)
             elif isinstance(op, DeleteFile):
-                if tree.pop(op.path, None) is None:
+                # A path that names a folder deletes the folder (the client's delete_file of a folder).
+                doomed = [op.path] if op.path in tree else [p for p in tree if p.startswith(f"{op.path}/")]
+                if not doomed:
                     raise EntryNotFound(f"A file with this name doesn't exist: {shown(op.path)}")
+                for doomed_path in doomed:
+                    del tree[doomed_path]
             else:
                 prefix = f"{op.path}/" if op.path else ""
                 doomed = [p for p in tree if p.startswith(prefix)]
@@ -764,7 +790,7 @@ class RepoBackend:
         changes: list[RepoChange] = []
         with self.hub.lock:
             if principal is not None:
-                repo, by = self.writable(repo_type, repo_id, principal), principal.user
+                repo, by = self.committer(repo_type, repo_id, revision, principal, create_pr), principal.user
             else:
                 found = self.get(repo_type, repo_id)
                 if found is None:
@@ -805,6 +831,26 @@ class RepoBackend:
         for change in changes:
             self.hub.publish(change)
         return CommitResult(repo, commit, num)
+
+    def committer(
+        self, repo_type: str, repo_id: str, revision: str, principal: Principal | None, create_pr: bool
+    ) -> Repo:
+        """The repo, if ``principal`` may make this commit: anyone signed in who can read it may open a PR,
+        a PR's author may push to its ``refs/pr/N``, and only writers may push to a branch."""
+        pr_ref = PR_REF_RE.match(revision)
+        if not create_pr and pr_ref is None:
+            return self.writable(repo_type, repo_id, principal)
+        repo = self.readable(repo_type, repo_id, principal)
+        if principal is None:
+            raise Unauthorized()
+        if create_pr or self.hub.can_write_namespace(principal, repo.namespace):
+            return repo
+        pr = repo.discussions.get(int(pr_ref.group(1))) if pr_ref else None
+        if pr is None or pr.author != principal.user:
+            raise Forbidden(
+                f"You don't have the rights to push to {shown(revision)} of {repo_type} {repo.repo_id}"
+            )
+        return repo
 
     @staticmethod
     def _move_ref(repo: Repo, ref: str, oid: str) -> None:
@@ -1192,6 +1238,19 @@ class _StateUnpickler(pickle.Unpickler):
         if module == "airflow_provider_hub.testing._repos":
             module = "airflow_provider_hub.testing.backends.repo_model"
         return super().find_class(module, name)
+
+
+def _check_path_in_repo(path: str, *, folder: bool) -> None:
+    """A path in a commit stays inside the repo: relative, without ``.`` or ``..`` or empty segments (a folder
+    delete may name the root, ``""``)."""
+    if folder and path == "":
+        return
+    if path.startswith("/") or any(segment in ("", ".", "..") for segment in path.split("/")):
+        raise BadRequest(f"Invalid path in commit: {shown(repr(path))} must be relative, inside the repo")
+
+
+def _key(repo_type: str, repo_id: str) -> tuple[str, str]:
+    return repo_type, repo_id.lower()
 
 
 def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> RepoChange:

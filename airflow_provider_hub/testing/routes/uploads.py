@@ -61,6 +61,7 @@ async def preupload(request: Request, namespace: str, name: str, revision: str) 
         segment(revision),
         files,
         body.get("gitIgnore"),
+        create_pr=is_true(request.query_params.get("create_pr")),
     )
 
 
@@ -138,7 +139,9 @@ def _operations(lines: list[dict[str, Any]]) -> list[Operation]:
     operations: list[Operation] = []
     for line in lines:
         key, value = line.get("key"), line.get("value") or {}
-        path = str(value.get("path", "")).strip("/")
+        path = str(value.get("path", ""))
+        if key == "deletedFolder":
+            path = path.removesuffix("/")  # the client names a folder with its slash
         if key in ("file", "lfsFile", "deletedFile") and not path:
             raise BadRequest(f"Missing path in {key} operation")
         if key == "file":
@@ -165,7 +168,8 @@ async def create_commit(request: Request, namespace: str, name: str, revision: s
     principal = hub.principal(request)
     repo_type, repo_id = api_repo_type(request), f"{namespace}/{name}"
     # Permissions are answered before the payload is looked at, as on the Hub.
-    hub.repos.writable(repo_type, repo_id, principal)
+    create_pr = is_true(request.query_params.get("create_pr"))
+    hub.repos.committer(repo_type, repo_id, segment(revision), principal, create_pr)
     try:
         lines = [json.loads(line) for line in (await request.body()).splitlines() if line.strip()]
     except ValueError as exc:
@@ -188,7 +192,7 @@ async def create_commit(request: Request, namespace: str, name: str, revision: s
         principal=principal,
         description=str(header.get("description") or ""),
         parent_commit=str(parent_commit) if parent_commit else None,
-        create_pr=is_true(request.query_params.get("create_pr")),
+        create_pr=create_pr,
         base=base,
     )
     url_path = result.repo.url_path
