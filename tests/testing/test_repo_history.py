@@ -242,6 +242,7 @@ def test_pull_request_lifecycle_and_merge(api: HfApi, hub_connection: HubEmulato
     details = api.get_discussion_details("alice/merge", pr.pr_num)
     assert details.status == "merged"
     assert [type(e).__name__ for e in details.events] == [
+        "DiscussionCommit",  # the PR's commit
         "DiscussionComment",
         "DiscussionStatusChange",
         "DiscussionComment",

@@ -9,6 +9,7 @@ state and every change to it.
 from __future__ import annotations
 
 import fnmatch
+import html
 import re
 import secrets
 import time
@@ -369,4 +370,31 @@ def event(kind: str, author: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def comment_event(author: str, comment: str) -> dict[str, Any]:
-    return event("comment", author, {"edited": False, "hidden": False, "latest": {"raw": comment}})
+    """A comment as the Hub shows it: its latest text (raw and rendered), its edits so far."""
+    new = event("comment", author, {"edited": False, "hidden": False, "numEdits": 0, "history": []})
+    new["data"]["latest"] = comment_version(author, comment, new["createdAt"])
+    return new
+
+
+def comment_version(author: str, text: str, at: str) -> dict[str, Any]:
+    return {
+        "raw": text,
+        "html": f"<p>{html.escape(text)}</p>" if text else "",
+        "updatedAt": at,
+        "author": {"name": author},
+    }
+
+
+def edit_comment_event(comment: dict[str, Any], editor: str, text: str) -> None:
+    """Replace a comment's text, keeping its id; the previous version goes to its history."""
+    data = comment["data"]
+    data["history"] = [data["latest"], *data.get("history", [])]
+    data["latest"] = comment_version(editor, text, iso(time.time()))
+    data["edited"], data["numEdits"] = True, data.get("numEdits", 0) + 1
+
+
+def hide_comment_event(comment: dict[str, Any], by: str) -> None:
+    """Hide a comment for good: its text and its history are gone."""
+    data = comment["data"]
+    data["hidden"], data["history"] = True, []
+    data["latest"] = comment_version(by, "", iso(time.time()))

@@ -47,8 +47,10 @@ from airflow_provider_hub.testing.backends.repo_model import (
     default_gitattributes,
     discussion_details_json,
     discussion_json,
+    edit_comment_event,
     entry_json,
     event,
+    hide_comment_event,
     iso,
     matches_any,
     parse_front_matter,
@@ -74,6 +76,8 @@ if TYPE_CHECKING:
 
 STALE_PARENT_MESSAGE = "The branch was updated since you opened this page. Please refresh and try again."
 DISCUSSIONS_PAGE_SIZE = 50
+#: The status filter a discussion of each status answers to.
+LISTED_AS = {"open": "open", "draft": "open", "closed": "closed", "merged": "closed"}
 
 
 # -- commit operations ------------------------------------------------------------------------------
@@ -826,6 +830,9 @@ class RepoBackend:
                 self._apply(tree, operations)
             commit = self._new_commit(repo, [start], tree, title, description, by)
             self._move_ref(repo, ref, commit.oid)
+            if ref.startswith("refs/pr/"):
+                pr = repo.discussions[int(ref.rsplit("/", 1)[1])]
+                pr.events.append(event("commit", by, {"subject": title, "oid": commit.oid}))
             self.save()
             changes.append(_content_change(repo, ref, start, commit.oid))
         for change in changes:
@@ -1039,6 +1046,8 @@ class RepoBackend:
         num = max(repo.discussions, default=0) + 1
         discussion = Discussion(num, title, description, author, pull_request, time.time())
         discussion.status = "draft" if pull_request else "open"
+        if description:  # the Hub shows the description as the opening comment
+            discussion.events.append(comment_event(author, description))
         repo.discussions[num] = discussion
         if pull_request:
             repo.prs[num] = base_oid
@@ -1101,14 +1110,16 @@ class RepoBackend:
         status: str,
         author: str | None,
     ) -> tuple[Repo, list[Discussion]]:
-        """The matching discussions, newest first (``pull_requests=None``: both kinds; ``status="all"``)."""
+        """The matching discussions, newest first (``pull_requests=None``: both kinds; ``status="all"``).
+
+        As on the Hub, ``status="open"`` lists draft PRs too, and ``"closed"`` merged ones."""
         with self.hub.lock:
             repo = self.readable(repo_type, repo_id, principal)
             return repo, [
                 d
                 for d in sorted(repo.discussions.values(), key=lambda d: d.num, reverse=True)
                 if (pull_requests is None or d.is_pull_request == pull_requests)
-                and status in ("all", d.status)
+                and status in ("all", LISTED_AS[d.status])
                 and author in (None, d.author)
             ]
 
@@ -1141,6 +1152,66 @@ class RepoBackend:
         self.hub.publish(self._discussion_change(repo, discussion, base, scope="discussion.comment"))
         return new
 
+    def _moderated(
+        self, principal: Principal, repo_type: str, repo_id: str, num: int, author: str | None = None
+    ) -> tuple[Repo, Discussion]:
+        """The discussion, if ``principal`` wrote it (or ``author``, the comment's writer) or may write the repo."""
+        repo, discussion = self.discussion(principal, repo_type, repo_id, num)
+        if principal.user != (author or discussion.author) and not self.hub.can_write_namespace(
+            principal, repo.namespace
+        ):
+            raise Forbidden("Only its author or the repo's owners can change this")
+        return repo, discussion
+
+    def rename(
+        self, principal: Principal, repo_type: str, repo_id: str, num: int, title: str, base: str
+    ) -> dict[str, Any]:
+        """Give a discussion a new title; returns the title-change event."""
+        if not title.strip():
+            raise BadRequest("A discussion needs a title")
+        with self.hub.lock:
+            repo, discussion = self._moderated(principal, repo_type, repo_id, num)
+            new = event("title-change", principal.user, {"from": discussion.title, "to": title})
+            discussion.title = title
+            discussion.events.append(new)
+            self.save()
+        self.hub.publish(self._discussion_change(repo, discussion, base, action="update"))
+        return new
+
+    def _comment(self, discussion: Discussion, comment_id: str) -> dict[str, Any]:
+        for found in discussion.events:
+            if found["type"] == "comment" and found["id"] == comment_id.lower():
+                return found
+        raise NotFound(f"Comment {shown(comment_id)} not found")
+
+    def edit_comment(
+        self, principal: Principal, repo_type: str, repo_id: str, num: int, comment_id: str, content: str
+    ) -> dict[str, Any]:
+        """Replace a comment's text (its author, or who may write the repo); returns the updated comment."""
+        if not content:
+            raise BadRequest("A comment cannot be empty")
+        with self.hub.lock:
+            repo, discussion = self.discussion(principal, repo_type, repo_id, num)
+            found = self._comment(discussion, comment_id)
+            self._moderated(principal, repo_type, repo_id, num, author=found["author"]["name"])
+            if found["data"]["hidden"]:
+                raise Forbidden("A hidden comment cannot be edited")
+            edit_comment_event(found, principal.user, content)
+            self.save()
+        return found
+
+    def hide_comment(
+        self, principal: Principal, repo_type: str, repo_id: str, num: int, comment_id: str
+    ) -> dict[str, Any]:
+        """Hide a comment for good (its author, or who may write the repo); returns the updated comment."""
+        with self.hub.lock:
+            repo, discussion = self.discussion(principal, repo_type, repo_id, num)
+            found = self._comment(discussion, comment_id)
+            self._moderated(principal, repo_type, repo_id, num, author=found["author"]["name"])
+            hide_comment_event(found, principal.user)
+            self.save()
+        return found
+
     def change_status(
         self,
         principal: Principal,
@@ -1155,13 +1226,7 @@ class RepoBackend:
         if status not in ("open", "closed"):
             raise BadRequest(f"Invalid status {shown(repr(status))}: expected 'open' or 'closed'")
         with self.hub.lock:
-            repo, discussion = self.discussion(principal, repo_type, repo_id, num)
-            if principal.user != discussion.author and not self.hub.can_write_namespace(
-                principal, repo.namespace
-            ):
-                raise Forbidden(
-                    "Only the author or the repo's owners can change the status of this discussion"
-                )
+            repo, discussion = self._moderated(principal, repo_type, repo_id, num)
             if discussion.status == "merged":
                 raise BadRequest("This pull request is already merged")
             discussion.status = str(status)

@@ -1,4 +1,5 @@
-"""Routes of the repos area for discussions and pull requests: open, list, details, comment, status, merge.
+"""Routes of the repos area for discussions and pull requests: open, list, details, comment (edit, hide),
+rename, status, merge.
 
 The listing is not Link-paginated: ``?p=N`` pages of :data:`DISCUSSIONS_PAGE_SIZE` with a ``count``
 the client pages against (a ``count`` that ignored the filters would make it loop forever).
@@ -73,6 +74,42 @@ async def comment_discussion(request: Request, namespace: str, name: str, num: i
         principal, api_repo_type(request), f"{namespace}/{name}", num, comment, base_url(request)
     )
     return {"newMessage": event}
+
+
+@repo_route(router, "/discussions/{num}/comment/{comment_id}/edit", ["POST"])
+async def edit_comment(
+    request: Request, namespace: str, name: str, num: int, comment_id: str
+) -> dict[str, Any]:
+    hub = state_of(request)
+    principal = hub.require_principal(request)
+    content = str((await json_body(request)).get("content") or "")
+    comment = hub.repos.edit_comment(
+        principal, api_repo_type(request), f"{namespace}/{name}", num, comment_id, content
+    )
+    return {"updatedComment": comment}
+
+
+@repo_route(router, "/discussions/{num}/comment/{comment_id}/hide", ["POST"])
+async def hide_comment(
+    request: Request, namespace: str, name: str, num: int, comment_id: str
+) -> dict[str, Any]:
+    hub = state_of(request)
+    principal = hub.require_principal(request)
+    comment = hub.repos.hide_comment(
+        principal, api_repo_type(request), f"{namespace}/{name}", num, comment_id
+    )
+    return {"updatedComment": comment}
+
+
+@repo_route(router, "/discussions/{num}/title", ["POST"])
+async def rename_discussion(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
+    hub = state_of(request)
+    principal = hub.require_principal(request)
+    title = str((await json_body(request)).get("title") or "")
+    event = hub.repos.rename(
+        principal, api_repo_type(request), f"{namespace}/{name}", num, title, base_url(request)
+    )
+    return {"newTitle": event}
 
 
 @repo_route(router, "/discussions/{num}/status", ["POST"])
