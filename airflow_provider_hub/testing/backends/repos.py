@@ -831,8 +831,8 @@ class RepoBackend:
             commit = self._new_commit(repo, [start], tree, title, description, by)
             self._move_ref(repo, ref, commit.oid)
             if ref.startswith("refs/pr/"):
-                pr = repo.discussions[int(ref.rsplit("/", 1)[1])]
-                pr.events.append(event("commit", by, {"subject": title, "oid": commit.oid}))
+                pull_request = repo.discussions[int(ref.rsplit("/", 1)[1])]
+                pull_request.events.append(event("commit", by, {"subject": title, "oid": commit.oid}))
             self.save()
             changes.append(_content_change(repo, ref, start, commit.oid))
         for change in changes:
