@@ -35,6 +35,7 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": _modules("airflow_provider_hub.hooks.hub"),
         "operators": _modules(
             "airflow_provider_hub.operators.repo",
+            "airflow_provider_hub.operators.discussions",
             "airflow_provider_hub.operators.jobs",
             "airflow_provider_hub.operators.endpoints",
             "airflow_provider_hub.operators.inference_providers",
@@ -43,12 +44,14 @@ def get_provider_info() -> dict[str, Any]:
         ),
         "sensors": _modules(
             "airflow_provider_hub.sensors.repo",
+            "airflow_provider_hub.sensors.discussions",
             "airflow_provider_hub.sensors.jobs",
             "airflow_provider_hub.sensors.endpoints",
             "airflow_provider_hub.sensors.inference_providers",
         ),
         "triggers": _modules(
             "airflow_provider_hub.triggers.jobs",
+            "airflow_provider_hub.triggers.discussions",
             "airflow_provider_hub.triggers.endpoints",
             "airflow_provider_hub.triggers.inference_providers",
             "airflow_provider_hub.triggers.repo",
@@ -116,6 +119,7 @@ def get_provider_info() -> dict[str, Any]:
         "extra-links": [
             "airflow_provider_hub.links.HfRepoLink",
             "airflow_provider_hub.links.HfCommitLink",
+            "airflow_provider_hub.links.HfDiscussionLink",
             "airflow_provider_hub.links.HfJobLink",
             "airflow_provider_hub.links.HfInferenceEndpointLink",
         ],

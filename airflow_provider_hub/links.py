@@ -1,4 +1,4 @@
-"""Extra links on task instances: the repo, commit, Job and Inference Endpoint pages on the Hub.
+"""Extra links on task instances: the repo, commit, discussion, Job and Inference Endpoint pages on the Hub.
 
 Operators persist the URL in XCom while they run (``Hf*Link.persist(context, url)``); Airflow 3
 renders links from XCom, so a link shows on failed and deferred tasks too.
@@ -103,6 +103,13 @@ class HfJobLink(_XComUrlLink):
 
     name = "Hugging Face Job"
     key = "hf_job_url"
+
+
+class HfDiscussionLink(_XComUrlLink):
+    """The discussion or pull request page."""
+
+    name = "Hugging Face discussion"
+    key = "hf_discussion_url"
 
 
 class HfInferenceEndpointLink(_XComUrlLink):

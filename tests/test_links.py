@@ -22,6 +22,12 @@ import pytest
 
 import airflow_provider_hub
 from airflow_provider_hub.operators.access import HfAcceptAccessRequestsOperator
+from airflow_provider_hub.operators.discussions import (
+    HfChangeDiscussionStatusOperator,
+    HfCommentDiscussionOperator,
+    HfCreatePullRequestOperator,
+    HfMergePullRequestOperator,
+)
 from airflow_provider_hub.operators.endpoints import (
     HfCreateInferenceEndpointOperator,
     HfDeleteInferenceEndpointOperator,
@@ -37,6 +43,7 @@ from airflow_provider_hub.operators.repo import (
     HfCreateTagOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.sensors.discussions import HfPullRequestSensor
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
 from airflow_provider_hub.sensors.jobs import HfJobSensor
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
@@ -48,6 +55,7 @@ START = pendulum.datetime(2026, 1, 1, tz="UTC")
 LINK_KEYS = ("hf_repo_url", "hf_commit_url", "hf_job_url", "hf_endpoint_url")
 REPO_LINK, COMMIT_LINK = "Hugging Face repo", "Hugging Face commit"
 JOB_LINK, ENDPOINT_LINK = "Hugging Face Job", "Inference Endpoint"
+DISCUSSION_LINK = "Hugging Face discussion"
 
 
 def links_of(dag_run: Any) -> dict[tuple[str, int], dict[str, str | None]]:
@@ -231,6 +239,18 @@ def test_every_declared_link_resolves_after_a_successful_run(
             task_id="sense_file", repo_id=repo, path_in_repo="VERSION", poke_interval=0.1
         )
         create >> upload >> commit >> [tag, sense]
+        num = "{{ ti.xcom_pull(task_ids='open_pr')['num'] }}"
+        question = "{{ ti.xcom_pull(task_ids='open_question')['num'] }}"
+        commit >> (
+            HfCreatePullRequestOperator(task_id="open_pr", repo_id=repo, title="Review")
+            >> HfCommentDiscussionOperator(task_id="comment", repo_id=repo, discussion_num=num, comment="ok")
+            >> HfMergePullRequestOperator(task_id="merge", repo_id=repo, discussion_num=num)
+            >> HfPullRequestSensor(task_id="sense_pr", repo_id=repo, discussion_num=num, poke_interval=0.1)
+        )
+        commit >> (
+            HfCreatePullRequestOperator(task_id="open_question", repo_id=repo, title="Question")
+            >> HfChangeDiscussionStatusOperator(task_id="close", repo_id=repo, discussion_num=question)
+        )
         HfAcceptAccessRequestsOperator(task_id="triage", repo_id="alice/gated", allow_users=["bob"])
         run_job = HfRunJobOperator(
             task_id="run_job", image="python:3.12", command=["python", "x.py"], poll_interval=0.1
@@ -285,3 +305,8 @@ def test_every_declared_link_resolves_after_a_successful_run(
     assert links["delete_ep", -1] == {}  # a deleted Endpoint has no page
     assert len({links[t, -1][ENDPOINT_LINK] for t in ("create_ep", "sense_ep", "update_ep", "zero_ep")}) == 1
     assert links["s3_to_hub", -1][REPO_LINK] == links["hub_to_s3", -1][REPO_LINK] == f"{url}/alice/mirror"
+    pr_page = xcom_value(dag_run, "open_pr")["url"]
+    assert pr_page.startswith(f"{url}/{repo}/discussions/")
+    assert {links[t, -1][DISCUSSION_LINK] for t in ("open_pr", "merge", "sense_pr")} == {pr_page}
+    assert links["comment", -1][DISCUSSION_LINK].startswith(f"{pr_page}#")
+    assert links["close", -1][DISCUSSION_LINK] == xcom_value(dag_run, "open_question")["url"]

@@ -67,6 +67,7 @@ class CommitOutcome:
     commit_oid: str | None = None
     commit_url: str | None = None
     pr_url: str | None = None
+    pr_num: int | None = None
     files_added: int = 0
     files_deleted: int = 0
     files_copied: int = 0
@@ -89,6 +90,7 @@ class CommitOutcome:
             "commit_oid": self.commit_oid,
             "commit_url": self.commit_url,
             "pr_url": self.pr_url,
+            "pr_num": self.pr_num,
             "files_added": self.files_added,
             "files_deleted": self.files_deleted,
             "files_copied": self.files_copied,
@@ -191,6 +193,16 @@ class CommitEngine:
                 len(self.operations),
             )
             return plan.outcome
+        if self.create_pr:
+            opened = self._open_pull_request_holding(plan)
+            if opened is not None:
+                self.logger.info(
+                    "Pull request %s already holds these %d operation(s) (an earlier try opened it): "
+                    "not opening another",
+                    opened.pr_url,
+                    len(plan.operations),
+                )
+                return opened
         uploaded = self.upload(plan)
         return replace(self.commit(plan), bytes_uploaded=uploaded)
 
@@ -285,28 +297,25 @@ class CommitEngine:
 
     def _send_with_recovery(self, plan: _Plan) -> CommitOutcome:
         """``POST`` the commit under the retry policy; an attempt after an uncertain failure first looks
-        whether that one landed. A pull request is sent once: its new ``refs/pr/N`` branch cannot be found
-        back reliably, so a second attempt could open a second pull request."""
+        whether that one landed (for a pull request: whether one of ours with this title holds it)."""
         uncertain: list[BaseException] = []  # the failure of a POST that may have been applied
 
         def attempt() -> CommitOutcome:
             if uncertain:
-                landed = self._landed_commit(plan)
+                landed = self._landed(plan)
                 if landed is not None:
                     self.logger.warning(
                         "The commit request to %s failed (%s) but the commit had landed as %s: not committing again",
                         self.subject,
                         uncertain[-1],
-                        landed,
+                        landed.commit_oid,
                     )
-                    return self._finished(
-                        plan, landed, f"{plan.outcome.repo_url}/commit/{landed}", recovered=True
-                    )
+                    return landed
                 uncertain.clear()
             try:
                 info = self._post(plan)
                 self.logger.info("Committed %s to %s", info.oid, self.subject)
-                return self._finished(plan, info.oid, info.commit_url, pr_url=info.pr_url)
+                return self._finished(plan, info.oid, info.commit_url, pr_url=info.pr_url, pr_num=info.pr_num)
             except Exception as exc:
                 if is_transient(exc):
                     uncertain.append(exc)
@@ -314,8 +323,7 @@ class CommitEngine:
 
         policy = self.hook.settings.retry_policy
         retrying = policy.retrying(
-            repeatable=not self.create_pr,
-            before_sleep=policy.log_before_retry(self.logger, f"Commit to {self.subject}"),
+            before_sleep=policy.log_before_retry(self.logger, f"Commit to {self.subject}")
         )
         try:
             return retrying(attempt)
@@ -342,7 +350,13 @@ class CommitEngine:
 
     @staticmethod
     def _finished(
-        plan: _Plan, commit_oid: str, commit_url: str, *, pr_url: str | None = None, recovered: bool = False
+        plan: _Plan,
+        commit_oid: str,
+        commit_url: str,
+        *,
+        pr_url: str | None = None,
+        pr_num: int | None = None,
+        recovered: bool = False,
     ) -> CommitOutcome:
         return replace(
             plan.outcome,
@@ -350,9 +364,43 @@ class CommitEngine:
             commit_oid=commit_oid,
             commit_url=commit_url,
             pr_url=pr_url,
+            pr_num=pr_num,
             recovered=recovered,
             rebased=plan.rebased,
         )
+
+    def _landed(self, plan: _Plan) -> CommitOutcome | None:
+        """After an uncertain ``POST``: what it made, if it was applied."""
+        if self.create_pr:
+            return self._open_pull_request_holding(plan)
+        landed = self._landed_commit(plan)
+        if landed is None:
+            return None
+        return self._finished(plan, landed, f"{plan.outcome.repo_url}/commit/{landed}", recovered=True)
+
+    def _open_pull_request_holding(self, plan: _Plan) -> CommitOutcome | None:
+        """An open pull request of the token's user with this commit's title whose head already holds every
+        operation: the one an earlier attempt, or an earlier try of the task, opened and never heard back from."""
+        me = self.hook.call("whoami", subject="the token's user")["name"]
+        title = self.commit_message.strip().splitlines()[0]
+        candidates = self.hook.call(
+            "get_repo_discussions",
+            self.repo_id,
+            author=me,
+            discussion_type="pull_request",
+            discussion_status="open",
+            repo_type=self.repo_type,
+            subject=f"{self.repo_type} {self.repo_id}",
+        )
+        for pr in candidates:
+            if pr.title != title:
+                continue
+            head = self.hook.repo_head(self.repo_id, repo_type=self.repo_type, revision=pr.git_reference)
+            at_head = self._paths_info([e.path for e in plan.expectations], head)
+            if all(e.holds(at_head.get(e.path)) for e in plan.expectations):
+                commit_url = f"{plan.outcome.repo_url}/commit/{head}"
+                return self._finished(plan, head, commit_url, pr_url=pr.url, pr_num=pr.num, recovered=True)
+        return None
 
     def _landed_commit(self, plan: _Plan) -> str | None:
         """After an uncertain commit ``POST``: the commit id if it was applied, ``None`` if it was not.

@@ -49,8 +49,11 @@ class HubHost(Protocol):
     ) -> Any:
         """``HfApi.<method>(*args, **kwargs)`` under the retry and error policy."""
 
-    def run_retried(self, attempt: Callable[[], T], *, action: str, subject: str | None) -> T:
-        """``attempt()`` (a request made without ``HfApi``) under the retry and error policy."""
+    def run_retried(
+        self, attempt: Callable[[], T], *, action: str, subject: str | None, repeatable: bool = True
+    ) -> T:
+        """``attempt()`` (a request made without ``HfApi``, or a whole that checks before it changes
+        anything) under the retry and error policy; repeated only when ``repeatable``."""
 
     def resolve_namespace(self, namespace: str | None) -> str:
         """``namespace``, else the connection's, else the token's user."""

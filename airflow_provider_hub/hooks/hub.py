@@ -22,6 +22,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_hub._offloop import aget_connection, amask_secret
 from airflow_provider_hub.hooks.access import AccessHookMixin
 from airflow_provider_hub.hooks.async_clients import aclose_loop_clients, in_flight_limit, shared_client
+from airflow_provider_hub.hooks.discussions import DiscussionsHookMixin
 from airflow_provider_hub.hooks.endpoints import EndpointsHookMixin
 from airflow_provider_hub.hooks.errors import map_hub_error, one_line
 from airflow_provider_hub.hooks.inference_providers import InferenceProvidersHookMixin
@@ -68,6 +69,7 @@ CLIENT_RETRIED_METHODS = frozenset(
 
 class HfHubHook(
     RepoHookMixin,
+    DiscussionsHookMixin,
     JobsHookMixin,
     EndpointsHookMixin,
     InferenceProvidersHookMixin,
@@ -459,6 +461,14 @@ class HfHubAsyncHook(BaseHook):
             subject=f"{repo_type} {repo_id}@{revision}",
         )
         return data["sha"]
+
+    async def get_discussion(self, repo_id: str, num: int, *, repo_type: str = "model") -> dict[str, Any]:
+        """A discussion or pull request as the Hub's raw JSON (``GET /api/{type}s/{repo}/discussions/{num}``):
+        ``{"num", "title", "status", "isPullRequest", "changes": {"base", "mergeCommitId"}, ...}``."""
+        return await self.get_json(
+            f"/api/{REPO_TYPE_PLURALS[check_repo_type(repo_type)]}/{repo_id}/discussions/{int(num)}",
+            subject=f"discussion #{num} of {repo_type} {repo_id}",
+        )
 
     async def get_path_info(
         self, repo_id: str, path_in_repo: str, *, repo_type: str = "model", revision: str | None = None

@@ -1,8 +1,9 @@
 """What a Hub resource's reported state means for a task waiting on it, said once for every caller.
 
-A Job's stage, an Inference Endpoint's status and an Inference Provider's status are judged here, and only
-here: the operators that wait in the worker, the sensors and the triggers all ask these types whether a state
-ends a wait, as a success or as a failure, and the failure's reason for the task's error message.
+A Job's stage, an Inference Endpoint's status, a pull request's status and an Inference Provider's status
+are judged here, and only here: the operators that wait in the worker, the sensors and the triggers all ask
+these types whether a state ends a wait, as a success or as a failure, and the failure's reason for the
+task's error message.
 
 The states are plain strings as the Hub sends them (``"RUNNING"``, ``"scaledToZero"``, ``"live"``), not
 ``huggingface_hub`` enums: DAG files import the operators, which import this module, and parsing a DAG must not
@@ -176,6 +177,43 @@ class EndpointState:
     def failure_reason(self) -> str:
         """Why a task fails on this Endpoint, after its name: ``"is failed: the model server exited"``."""
         return f"is {self.status}: {self.message or 'no message'}"
+
+
+#: The statuses a discussion or pull request can be given (a PR becomes ``merged`` by merging it).
+DISCUSSION_STATUSES = ("open", "closed")
+
+
+@dataclass(frozen=True)
+class PullRequestState:
+    """A pull request's status as the Hub reports it: ``draft``, ``open``, ``closed`` or ``merged``.
+
+    Example::
+
+        PullRequestState("closed").verdict(["merged"])  # Verdict.FAILED: a closed PR is not merged any more
+        PullRequestState("draft").verdict(["merged"])  # Verdict.WAITING
+
+    :param status: the PR's status.
+    """
+
+    STATUSES: ClassVar[tuple[str, ...]] = ("draft", "open", "closed", "merged")
+    #: The statuses each status can still lead to. A closed PR may be reopened but not merged as it is
+    #: (someone must reopen it first: a wait for ``merged`` ends there); a merged PR stays merged.
+    REACHABLE: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "draft": ("draft", "open", "closed", "merged"),
+        "open": ("open", "draft", "closed", "merged"),
+        "closed": ("closed", "open"),
+        "merged": ("merged",),
+    }
+
+    status: str | None
+
+    def verdict(self, target_statuses: Collection[str]) -> Verdict:
+        """``DONE`` in a target status, ``FAILED`` when no target can be reached any more, else ``WAITING``."""
+        if self.status in target_statuses:
+            return Verdict.DONE
+        if not set(self.REACHABLE.get(self.status or "", ())) & set(target_statuses):
+            return Verdict.FAILED
+        return Verdict.WAITING
 
 
 #: The status of an Inference Provider that serves the model, in the Hub's mapping and the router's metadata.

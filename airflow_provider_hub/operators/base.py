@@ -21,6 +21,7 @@ DAG must not import ``huggingface_hub`` (``tests/package/test_lazy_imports.py``)
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,16 @@ def hub_template_fields(*fields: str) -> tuple[str, ...]:
         template_fields = hub_template_fields("repo_id", "revision")  # ('repo_id', 'revision', 'hf_conn_id')
     """
     return (*fields, *(field for field in HUB_TEMPLATE_FIELDS if field not in fields))
+
+
+def task_instance_key(ti: Any) -> str:
+    """What identifies one task instance across its tries (dag, task, run, map index), as a digest: how a
+    retried task finds what its earlier try made (a Job, a pull request, a comment)."""
+    map_index = getattr(ti, "map_index", -1)
+    identity = "\x1f".join(
+        (ti.dag_id, ti.task_id, ti.run_id, str(-1 if map_index is None else int(map_index)))
+    )
+    return hashlib.sha256(identity.encode()).hexdigest()[:32]
 
 
 class HfHubHookMixin:

@@ -21,7 +21,7 @@ from airflow_provider_hub.hooks.jobs import job_url
 from airflow_provider_hub.hooks.states import JobState
 from airflow_provider_hub.links import HfJobLink
 from airflow_provider_hub.operators._secrets import check_secrets_argument, rendered_secrets
-from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields, task_instance_key
 from airflow_provider_hub.triggers._base import configured_poll_interval
 from airflow_provider_hub.triggers.jobs import HfJobTrigger
 
@@ -63,14 +63,12 @@ def label_value(value: str) -> str:
 def task_instance_labels(ti: Any) -> dict[str, str]:
     """Labels naming the task instance a Job belongs to (dag, task, run, map index, and their hash)."""
     map_index = getattr(ti, "map_index", -1)
-    map_index = -1 if map_index is None else int(map_index)
-    identity = "\x1f".join((ti.dag_id, ti.task_id, ti.run_id, str(map_index)))
     return {
         "airflow-dag": label_value(ti.dag_id),
         "airflow-task": label_value(ti.task_id),
         "airflow-run": label_value(ti.run_id),
-        "airflow-map-index": str(map_index),
-        TI_LABEL: hashlib.sha256(identity.encode()).hexdigest()[:32],
+        "airflow-map-index": str(-1 if map_index is None else int(map_index)),
+        TI_LABEL: task_instance_key(ti),
     }
 
 

@@ -54,6 +54,13 @@ def check_whole_number(
     return value
 
 
+def check_discussion_num(value: Any, field_name: str = "discussion_num") -> int:
+    """A discussion's or pull request's number (``#3``): a whole number >= 1, a rendered ``"3"`` too."""
+    num = check_whole_number(value, field_name)
+    assert num is not None  # not optional
+    return num
+
+
 def check_names(value: Any, field_name: str) -> list[str]:
     """``value`` as a list of non-empty strings (users, orgs, domains); one string is a list of one."""
     if value is None:

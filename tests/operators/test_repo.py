@@ -553,24 +553,36 @@ def test_outlet_event_carries_the_revision(api: Any, hub_connection: Any, model_
     assert context["outlet_events"][unrelated].extra == {}
 
 
-def test_uncertain_pull_request_commit_is_not_retried(
+def test_uncertain_pull_request_commit_is_found_again_not_repeated(
     api: Any, hub_connection: Any, model_folder: Path
 ) -> None:
-    """A PR commit lands on a new refs/pr/N branch: rather than risk a second pull request, the task fails."""
+    """A PR commit whose answer is lost is looked for (an open PR of ours with its title holding its files)
+    before it is sent again: one pull request, recovered."""
     api.create_repo("alice/m")
-    hub_connection.inject_fault(COMMIT_ROUTE, status=502, method="POST", times=1)
-    with pytest.raises(Exception, match="502|Injected fault"):
-        run(
-            HfUploadFolderOperator(
-                task_id="up",
-                repo_id="alice/m",
-                folder_path=str(model_folder),
-                allow_patterns=["*.json"],
-                create_pr=True,
-            )
+    hub_connection.inject_fault(COMMIT_ROUTE, status=502, method="POST", times=1, after_apply=True)
+    result = run(
+        HfUploadFolderOperator(
+            task_id="up",
+            repo_id="alice/m",
+            folder_path=str(model_folder),
+            allow_patterns=["*.json"],
+            create_pr=True,
         )
+    )
     assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 1
-    assert list(api.get_repo_discussions("alice/m")) == []
+    [pr] = api.get_repo_discussions("alice/m")
+    assert (result["pr_num"], result["recovered"]) == (pr.num, True)
+    # A commit that did not land (502 before applying) is sent again: still one pull request.
+    hub_connection.inject_fault(COMMIT_ROUTE, status=502, method="POST", times=1)
+    (model_folder / "extra.json").write_text("{}")
+    again = run(
+        HfUploadFolderOperator(
+            task_id="up2", repo_id="alice/m", folder_path=str(model_folder), allow_patterns=["extra.json"],
+            create_pr=True, commit_message="Another",
+        )
+    )  # fmt: skip
+    assert again["recovered"] is False and again["pr_num"] != pr.num
+    assert len(list(api.get_repo_discussions("alice/m"))) == 2
 
 
 def test_create_commit_accepts_operations_rendered_as_json(api: Any, hub_connection: Any) -> None:
