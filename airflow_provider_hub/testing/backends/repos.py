@@ -862,18 +862,25 @@ class RepoBackend:
     def super_squash(
         self, principal: Principal | None, repo_type: str, repo_id: str, branch: str, message: str | None
     ) -> Commit:
-        """Replace the branch's history by one root commit with its current files."""
+        """Replace the history of a branch or a PR ref (``refs/pr/N``) by one root commit holding its files.
+
+        As on the Hub: tags keep pointing at their commits (which stay readable) and other refs keep
+        their history; a tag is a 400 ("You cannot squash history on tags"), so is another ``refs/...``;
+        a missing branch or PR is ``RevisionNotFound``. Only the repo's writers may squash. The
+        message's first line is the title; without one it is the client's default,
+        ``Super-squash branch '<branch>' using huggingface_hub``.
+        """
+        message = message or f"Super-squash branch '{branch}' using huggingface_hub"
+        title, _, description = message.partition("\n")
         with self.hub.lock:
             repo = self.writable(repo_type, repo_id, principal)
             assert principal is not None
-            old = repo.branches.get(branch)
-            if old is None:
-                raise RevisionNotFound(branch)
-            title = message or "Super-squash branch using huggingface_hub"
-            squashed = self._new_commit(repo, [], dict(repo.commits[old].tree), title, "", principal.user)
-            repo.branches[branch] = squashed.oid
+            ref, old = _squash_target(repo, branch)
+            tree = dict(repo.commits[old].tree)
+            squashed = self._new_commit(repo, [], tree, title, description.strip(), principal.user)
+            self._move_ref(repo, ref, squashed.oid)
             self.save()
-        self.hub.publish(_content_change(repo, f"refs/heads/{branch}", old, squashed.oid))
+        self.hub.publish(_content_change(repo, ref, old, squashed.oid))
         return squashed
 
     # -- history, refs, trees -----------------------------------------------------------------------
@@ -1247,6 +1254,24 @@ def _check_path_in_repo(path: str, *, folder: bool) -> None:
         return
     if path.startswith("/") or any(segment in ("", ".", "..") for segment in path.split("/")):
         raise BadRequest(f"Invalid path in commit: {shown(repr(path))} must be relative, inside the repo")
+
+
+def _squash_target(repo: Repo, branch: str) -> tuple[str, str]:
+    """The full ref and head commit of the branch or PR ref that ``super-squash`` names."""
+    pr = PR_REF_RE.match(branch)
+    if pr:
+        head = repo.prs.get(int(pr.group(1)))
+        if head is None:
+            raise RevisionNotFound(branch)
+        return branch, head
+    name = branch.removeprefix("refs/heads/")
+    if name in repo.branches:
+        return f"refs/heads/{name}", repo.branches[name]
+    if branch.startswith("refs/tags/") or branch in repo.tags:
+        raise BadRequest("You cannot squash history on tags")
+    if branch.startswith("refs/") and not branch.startswith("refs/heads/"):
+        raise BadRequest(f"Invalid reference for a branch: {shown(branch)}")
+    raise RevisionNotFound(branch)
 
 
 def _key(repo_type: str, repo_id: str) -> tuple[str, str]:
