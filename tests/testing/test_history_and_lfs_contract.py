@@ -7,6 +7,8 @@ emulator. Uploads run with ``HF_HUB_DISABLE_XET=1``, so ``.bin`` files (LFS per 
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,10 @@ def api(hub_connection: HubEmulator) -> HfApi:
 def bob(hub_connection: HubEmulator) -> HfApi:
     """Another signed-in user, who may read alice's public repos but not write to them."""
     return HfApi(endpoint=hub_connection.url, token=hub_connection.add_user("bob"))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def _download(api: HfApi, repo_id: str, filename: str, revision: str | None = None) -> bytes:
@@ -148,3 +154,68 @@ def test_squash_refuses_tags_missing_refs_and_non_writers(api: HfApi, bob: HfApi
     api.create_repo("alice/secret", private=True)
     with pytest.raises(RepositoryNotFoundError):
         bob.super_squash_history("alice/secret")
+
+
+# -- list_lfs_files ---------------------------------------------------------------------------------------
+def test_list_lfs_files_covers_every_branch_and_pr_in_link_pages(
+    api: HfApi, bob: HfApi, hub_connection: HubEmulator
+) -> None:
+    hub_connection.state.repos.lfs_files_page_size = 2
+    api.create_repo("alice/inventory")
+    before = datetime.now(timezone.utc) - timedelta(seconds=2)
+    api.create_commit(
+        "alice/inventory",
+        operations=[
+            CommitOperationAdd("a.bin", b"\0a"),
+            CommitOperationAdd("b.bin", b"\0b"),
+            CommitOperationAdd("same-as-a.bin", b"\0a"),  # one object, listed once
+            CommitOperationAdd("README.md", b"# not LFS"),
+        ],
+        commit_message="weights",
+    )
+    api.create_branch("alice/inventory", branch="my-branch")
+    api.upload_file(
+        path_or_fileobj=b"\0c", path_in_repo="c.bin", repo_id="alice/inventory", revision="my-branch"
+    )
+    api.upload_file(path_or_fileobj=b"\0d", path_in_repo="d.bin", repo_id="alice/inventory", create_pr=True)
+    api.upload_file(path_or_fileobj=b"\0e", path_in_repo="e.bin", repo_id="alice/inventory")
+    hub_connection.reset_counts()
+
+    files = list(api.list_lfs_files("alice/inventory"))
+
+    assert hub_connection.request_count("/api/models/alice/inventory/lfs-files") == 3  # Link pages of 2
+    assert [(f.filename, f.ref, f.size) for f in files] == [
+        ("a.bin", "refs/heads/main", 2),
+        ("b.bin", "refs/heads/main", 2),
+        ("c.bin", "refs/heads/my-branch", 2),
+        ("d.bin", "refs/pr/1", 2),
+        ("e.bin", "refs/heads/main", 2),
+    ]
+    for lfs_file in files:
+        content = b"\0" + lfs_file.filename[0].encode()
+        assert lfs_file.file_oid == lfs_file.oid == _sha256(content)
+        assert before <= lfs_file.pushed_at <= datetime.now(timezone.utc)
+    with pytest.raises(HfHubHTTPError) as forbidden:
+        list(bob.list_lfs_files("alice/inventory"))
+    assert _status(forbidden) == 403
+
+
+def test_inventory_survives_restarts_and_is_rebuilt_for_older_saves(tmp_path: Path) -> None:
+    data_dir = str(tmp_path / "hub-data")
+    with HubEmulator(data_dir=data_dir) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        api.create_repo("alice/kept")
+        api.upload_file(path_or_fileobj=b"\0old", path_in_repo="old.bin", repo_id="alice/kept")
+        api.upload_file(path_or_fileobj=b"\0new", path_in_repo="new.bin", repo_id="alice/kept")
+    with HubEmulator(data_dir=data_dir) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        kept = [(f.filename, f.ref) for f in api.list_lfs_files("alice/kept")]
+        assert kept == [("old.bin", "refs/heads/main"), ("new.bin", "refs/heads/main")]
+        # State saved by an emulator from before repos kept an LFS inventory.
+        for repo in hub.state.repos.repos.values():
+            del vars(repo)["lfs_files"]
+        hub.state.repos.save()
+    with HubEmulator(data_dir=data_dir) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        rebuilt = [(f.filename, f.ref) for f in api.list_lfs_files("alice/kept")]
+        assert rebuilt == [("old.bin", None), ("new.bin", None)]

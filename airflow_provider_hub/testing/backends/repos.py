@@ -39,6 +39,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     URL_PREFIX,
     Commit,
     Discussion,
+    LfsFile,
     MiB,
     Repo,
     card_tags,
@@ -50,6 +51,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     entry_json,
     event,
     iso,
+    lfs_file_json,
     matches_any,
     parse_front_matter,
     space_readme,
@@ -129,7 +131,7 @@ class RepoBackend:
 
     Tunables (set them on ``hub.repos`` in tests): ``lfs_multipart_threshold`` (files larger than this
     are uploaded in parts of ``lfs_chunk_size``), ``page_size`` (repo listings), ``tree_page_size``,
-    ``commits_page_size``.
+    ``commits_page_size``, ``lfs_files_page_size``.
 
     Methods that take a ``principal`` enforce the Hub's permissions and raise its errors; changes are
     published on the change feed after they are visible (outside the lock).
@@ -155,6 +157,7 @@ class RepoBackend:
         self.page_size = 1000
         self.tree_page_size = 1000
         self.commits_page_size = 50
+        self.lfs_files_page_size = 1000
         self._seq = itertools.count(1)
         self._load()
 
@@ -168,6 +171,9 @@ class RepoBackend:
             with open(self._state_file, "rb") as handle:
                 loaded: dict[tuple[str, str], Repo] = _StateUnpickler(handle).load()
                 self.repos = {_key(r.repo_type, r.repo_id): r for r in loaded.values()}
+            for repo in self.repos.values():
+                if "lfs_files" not in vars(repo):  # saved before repos kept their LFS inventory
+                    repo.lfs_files = _lfs_inventory_from_history(repo)
             top = max((c.seq for r in self.repos.values() for c in r.commits.values()), default=0)
             self._seq = itertools.count(top + 1)
 
@@ -825,6 +831,7 @@ class RepoBackend:
                 tree = dict(repo.commits[start].tree)
                 self._apply(tree, operations)
             commit = self._new_commit(repo, [start], tree, title, description, by)
+            _record_lfs_files(repo, commit, ref, operations)
             self._move_ref(repo, ref, commit.oid)
             self.save()
             changes.append(_content_change(repo, ref, start, commit.oid))
@@ -882,6 +889,17 @@ class RepoBackend:
             self.save()
         self.hub.publish(_content_change(repo, ref, old, squashed.oid))
         return squashed
+
+    # -- LFS storage --------------------------------------------------------------------------------
+    def lfs_files(self, principal: Principal | None, repo_type: str, repo_id: str) -> list[dict[str, Any]]:
+        """The LFS objects the repo stores (``list_lfs_files``), whichever branch, PR or unreachable commit
+        points to them, in the order they were pushed (so offset pages stay put while pushes arrive).
+
+        Only the repo's writers may list them (the Hub shows this inventory in the repo's settings).
+        """
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            return [lfs_file_json(lfs_file) for lfs_file in repo.lfs_files.values()]
 
     # -- history, refs, trees -----------------------------------------------------------------------
     def history(
@@ -1272,6 +1290,24 @@ def _squash_target(repo: Repo, branch: str) -> tuple[str, str]:
     if branch.startswith("refs/") and not branch.startswith("refs/heads/"):
         raise BadRequest(f"Invalid reference for a branch: {shown(branch)}")
     raise RevisionNotFound(branch)
+
+
+def _record_lfs_files(repo: Repo, commit: Commit, ref: str, operations: Sequence[Operation]) -> None:
+    """Add the LFS objects ``operations`` brought into ``repo`` to its inventory (the first push names them)."""
+    for op in operations:
+        entry = commit.tree.get(op.path) if isinstance(op, AddFile | AddLfsFile) else None
+        if entry is not None and entry.lfs and entry.sha256 not in repo.lfs_files:
+            repo.lfs_files[entry.sha256] = LfsFile(entry.sha256, entry.size, op.path, commit.date, ref)
+
+
+def _lfs_inventory_from_history(repo: Repo) -> dict[str, LfsFile]:
+    """The inventory of a repo saved before repos kept one: every LFS object its commits point to."""
+    inventory: dict[str, LfsFile] = {}
+    for commit in sorted(repo.commits.values(), key=lambda c: c.seq):
+        for path, entry in commit.tree.items():
+            if entry.lfs and entry.sha256 not in inventory:
+                inventory[entry.sha256] = LfsFile(entry.sha256, entry.size, path, commit.date, None)
+    return inventory
 
 
 def _key(repo_type: str, repo_id: str) -> tuple[str, str]:

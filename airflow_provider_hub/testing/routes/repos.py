@@ -1,4 +1,5 @@
-"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, trees, downloads.
+"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, LFS storage,
+trees, downloads.
 
 Each route parses its request, calls :class:`~airflow_provider_hub.testing.backends.repos.RepoBackend`
 (``hub.repos``) and renders the answer; uploads and commits are in :mod:`.uploads`, discussions and
@@ -190,6 +191,13 @@ async def super_squash(request: Request, namespace: str, name: str, branch: str)
         str(body["message"]) if body.get("message") else None,
     )
     return {"commitId": squashed.oid}
+
+
+@repo_route(router, "/lfs-files", ["GET"])
+async def list_lfs_files(request: Request, namespace: str, name: str) -> Response:
+    hub = state_of(request)
+    items = hub.repos.lfs_files(hub.principal(request), api_repo_type(request), f"{namespace}/{name}")
+    return paginated(request, items, hub.repos.lfs_files_page_size)
 
 
 @repo_route(router, "/commits/{revision}", ["GET"])
