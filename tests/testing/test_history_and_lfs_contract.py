@@ -13,13 +13,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from huggingface_hub import CommitOperationAdd, HfApi
+from huggingface_hub import CommitOperationAdd, HfApi, hf_hub_download, hf_hub_url
 from huggingface_hub.errors import (
     BadRequestError,
+    EntryNotFoundError,
     HfHubHTTPError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.hf_api import LFSFileInfo
 
 from airflow_provider_hub.testing import HubEmulator
 from airflow_provider_hub.testing._core import RepoChange
@@ -200,7 +202,142 @@ def test_list_lfs_files_covers_every_branch_and_pr_in_link_pages(
     assert _status(forbidden) == 403
 
 
-def test_inventory_survives_restarts_and_is_rebuilt_for_older_saves(tmp_path: Path) -> None:
+# -- permanently_delete_lfs_files ---------------------------------------------------------------------
+def test_delete_with_history_rewrite_removes_the_pointers_everywhere(
+    api: HfApi, hub_connection: HubEmulator
+) -> None:
+    api.create_repo("alice/purge")
+    api.create_branch("alice/purge", branch="my-branch")
+    api.upload_file(
+        path_or_fileobj=b"\0kept", path_in_repo="c.bin", repo_id="alice/purge", revision="my-branch"
+    )
+    api.create_commit(
+        "alice/purge",
+        operations=[CommitOperationAdd("a.bin", b"\0a"), CommitOperationAdd("b.bin", b"\0b")],
+        commit_message="Add weights",
+    )
+    api.create_tag("alice/purge", tag="v1")
+    old_head = api.upload_file(path_or_fileobj=b"notes", path_in_repo="notes.txt", repo_id="alice/purge").oid
+    titles = [c.title for c in api.list_repo_commits("alice/purge")]
+    changes: list[RepoChange] = []
+    hub_connection.state.subscribe(changes.append)
+
+    on_main = [f for f in api.list_lfs_files("alice/purge") if f.ref == "refs/heads/main"]
+    api.permanently_delete_lfs_files("alice/purge", on_main)
+
+    assert [f.filename for f in api.list_lfs_files("alice/purge")] == ["c.bin"]
+    assert sorted(api.list_repo_files("alice/purge")) == [".gitattributes", "notes.txt"]
+    with pytest.raises(EntryNotFoundError):
+        _download(api, "alice/purge", "a.bin")
+    with pytest.raises(EntryNotFoundError):  # the tag moved to the rewritten commit too
+        _download(api, "alice/purge", "b.bin", revision="v1")
+    # Same history, new ids: the commits that held the pointers are gone.
+    assert [c.title for c in api.list_repo_commits("alice/purge")] == titles
+    with pytest.raises(RevisionNotFoundError):
+        api.model_info("alice/purge", revision=old_head)
+    new_head = api.model_info("alice/purge").sha
+    assert len(changes) == 1
+    moved = {ref["ref"]: (ref["oldSha"], ref["newSha"]) for ref in changes[0].updated_refs}
+    assert set(moved) == {"refs/heads/main", "refs/tags/v1"} and moved["refs/heads/main"] == (
+        old_head,
+        new_head,
+    )
+    # The storage is freed; the branch's object, which nothing deleted, still downloads.
+    blobs = hub_connection.state.repos.blobs
+    assert not blobs.has(_sha256(b"\0a")) and not blobs.has(_sha256(b"\0b"))
+    assert _download(api, "alice/purge", "c.bin", revision="my-branch") == b"\0kept"
+
+
+def test_delete_without_rewrite_keeps_pointers_whose_downloads_fail(
+    api: HfApi, hub_connection: HubEmulator
+) -> None:
+    api.create_repo("alice/pointers")
+    v1 = api.upload_file(path_or_fileobj=b"\0v1", path_in_repo="w.bin", repo_id="alice/pointers").oid
+    api.create_tag("alice/pointers", tag="v1")
+    head = api.upload_file(path_or_fileobj=b"\0v2", path_in_repo="w.bin", repo_id="alice/pointers").oid
+    old = [f for f in api.list_lfs_files("alice/pointers") if f.file_oid == _sha256(b"\0v1")]
+
+    api.permanently_delete_lfs_files("alice/pointers", old, rewrite_history=False)
+
+    assert [f.file_oid for f in api.list_lfs_files("alice/pointers")] == [_sha256(b"\0v2")]
+    assert api.model_info("alice/pointers").sha == head
+    assert api.list_repo_refs("alice/pointers").tags[0].target_commit == v1
+    assert "w.bin" in api.list_repo_files("alice/pointers", revision="v1")
+    # The pointer answers HEAD; its bytes are gone, a 404 without an error code, as the Hub's storage.
+    metadata = api.get_hf_file_metadata(url=hf_hub_url("alice/pointers", "w.bin", revision="v1"))
+    assert (metadata.commit_hash, metadata.size) == (v1, 3)
+    with pytest.raises(HfHubHTTPError, match="permanently deleted") as gone:
+        _download(api, "alice/pointers", "w.bin", revision="v1")
+    assert _status(gone) == 404
+    assert not isinstance(gone.value, EntryNotFoundError | RevisionNotFoundError)
+    assert not hub_connection.state.repos.blobs.has(_sha256(b"\0v1"))
+    assert _download(api, "alice/pointers", "w.bin") == b"\0v2"
+
+    # Pushing the same content again stores it again (it is uploaded anew), and the old pointer serves it.
+    hub_connection.reset_counts()
+    api.upload_file(path_or_fileobj=b"\0v1", path_in_repo="restored.bin", repo_id="alice/pointers")
+    assert hub_connection.request_count("/_lfs/objects/*", method="PUT") == 1
+    assert _download(api, "alice/pointers", "w.bin", revision="v1") == b"\0v1"
+
+
+def test_deleting_from_one_repo_keeps_the_content_other_repos_store(
+    api: HfApi, hub_connection: HubEmulator
+) -> None:
+    shared = b"shared weights, same bytes in three repos"
+    api.create_repo("alice/one")
+    api.upload_file(path_or_fileobj=shared, path_in_repo="w.bin", repo_id="alice/one")
+    api.create_repo("acme/two")
+    api.upload_file(path_or_fileobj=shared, path_in_repo="copy.bin", repo_id="acme/two")
+    api.create_repo("alice/three")
+    api.upload_file(path_or_fileobj=shared, path_in_repo="plain.txt", repo_id="alice/three")  # a git blob
+    blobs = hub_connection.state.repos.blobs
+
+    api.permanently_delete_lfs_files("alice/one", api.list_lfs_files("alice/one"), rewrite_history=False)
+
+    with pytest.raises(HfHubHTTPError, match="permanently deleted"):
+        _download(api, "alice/one", "w.bin")
+    assert _download(api, "acme/two", "copy.bin") == shared
+    assert [f.file_oid for f in api.list_lfs_files("acme/two")] == [_sha256(shared)]
+
+    # Once no repo stores it as LFS, the regular file of alice/three still needs the bytes.
+    api.permanently_delete_lfs_files("acme/two", api.list_lfs_files("acme/two"))
+    assert blobs.has(_sha256(shared))
+    assert _download(api, "alice/three", "plain.txt") == shared
+
+
+def test_deletions_by_others_and_of_unknown_shas_change_nothing(
+    api: HfApi, bob: HfApi, hub_connection: HubEmulator
+) -> None:
+    api.create_repo("alice/mine")
+    api.upload_file(path_or_fileobj=b"\0alice's", path_in_repo="w.bin", repo_id="alice/mine")
+    listed = list(api.list_lfs_files("alice/mine"))
+    history = [c.commit_id for c in api.list_repo_commits("alice/mine")]
+
+    with pytest.raises(HfHubHTTPError, match="rights to write") as forbidden:
+        bob.permanently_delete_lfs_files("alice/mine", listed)
+    assert _status(forbidden) == 403
+    # Naming alice's sha in his own repo, which does not store it, deletes nothing anywhere.
+    bob.create_repo("bob/his")
+    bob.permanently_delete_lfs_files("bob/his", listed)
+    # Nor do shas alice's repo does not store.
+    unknown = LFSFileInfo(
+        fileOid="0" * 64, oid="0" * 64, size=1, filename="ghost.bin", pushedAt="2024-01-01T00:00:00.000Z"
+    )
+    api.permanently_delete_lfs_files("alice/mine", [unknown])
+
+    assert [f.file_oid for f in api.list_lfs_files("alice/mine")] == [listed[0].file_oid]
+    assert [c.commit_id for c in api.list_repo_commits("alice/mine")] == history
+    assert _download(bob, "alice/mine", "w.bin") == b"\0alice's"
+    assert hub_connection.state.repos.blobs.has(listed[0].file_oid)
+    malformed = httpx.post(
+        f"{hub_connection.url}/api/models/alice/mine/lfs-files/batch",
+        headers={"Authorization": f"Bearer {hub_connection.token}"},
+        json={"deletions": {"sha": listed[0].file_oid}},
+    )
+    assert malformed.status_code == 400 and "deletions" in malformed.json()["error"]
+
+
+def test_inventory_and_deletions_survive_restarts(tmp_path: Path) -> None:
     data_dir = str(tmp_path / "hub-data")
     with HubEmulator(data_dir=data_dir) as hub:
         api = HfApi(endpoint=hub.url, token=hub.token)
@@ -219,3 +356,12 @@ def test_inventory_survives_restarts_and_is_rebuilt_for_older_saves(tmp_path: Pa
         api = HfApi(endpoint=hub.url, token=hub.token)
         rebuilt = [(f.filename, f.ref) for f in api.list_lfs_files("alice/kept")]
         assert rebuilt == [("old.bin", None), ("new.bin", None)]
+        api.permanently_delete_lfs_files("alice/kept", list(api.list_lfs_files("alice/kept"))[:1])
+    with HubEmulator(data_dir=data_dir) as hub:
+        api = HfApi(endpoint=hub.url, token=hub.token)
+        assert [f.filename for f in api.list_lfs_files("alice/kept")] == ["new.bin"]
+        assert api.list_repo_files("alice/kept") == [".gitattributes", "new.bin"]
+        path = hf_hub_download(
+            "alice/kept", "new.bin", token=hub.token, cache_dir=tmp_path / "cache", endpoint=hub.url
+        )
+        assert Path(path).read_bytes() == b"\0new"

@@ -383,7 +383,8 @@ class RepoBackend:
 
     # -- info and listings --------------------------------------------------------------------------
     def read_text(self, entry: FileEntry | None, limit: int = MiB) -> str | None:
-        if entry is None or entry.size > limit:
+        # A permanently deleted LFS object may be gone from the store while a pointer to it remains.
+        if entry is None or entry.size > limit or not self.blobs.has(entry.sha256):
             return None
         return self.blobs.read_bytes(entry.sha256).decode(errors="replace")
 
@@ -716,10 +717,15 @@ class RepoBackend:
         title: str,
         message: str,
         author: str,
+        *,
+        date: float | None = None,
+        seq: int | None = None,
     ) -> Commit:
+        """A new commit of ``repo``; ``date`` and ``seq`` keep a rewritten commit's time and place in history."""
         dirs = tree_oids(tree)
         now = time.time()
-        timestamp = int(now)
+        date = now if date is None else date
+        timestamp = int(date)
         full_message = f"{title}\n\n{message}" if message else title
         oid = commit_oid(
             tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
@@ -729,7 +735,8 @@ class RepoBackend:
             oid = commit_oid(
                 tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
             )
-        commit = Commit(oid, parents, tree, dirs, title, message, author, now, next(self._seq))
+        seq = next(self._seq) if seq is None else seq
+        commit = Commit(oid, parents, tree, dirs, title, message, author, date, seq)
         repo.commits[oid] = commit
         repo.last_modified = now
         return commit
@@ -901,6 +908,93 @@ class RepoBackend:
             repo = self.writable(repo_type, repo_id, principal)
             return [lfs_file_json(lfs_file) for lfs_file in repo.lfs_files.values()]
 
+    def delete_lfs_files(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        shas: Sequence[str],
+        *,
+        rewrite_history: bool,
+    ) -> None:
+        """Permanently delete the repo's LFS objects ``shas`` (``permanently_delete_lfs_files``).
+
+        They leave the repo's inventory: ``list_lfs_files`` no longer lists them and the repo no longer
+        serves them. With ``rewrite_history`` every commit pointing to one (on any branch, tag or PR, or
+        unreachable) is rewritten without that file, and its descendants after it; every ref follows,
+        and the original commits are dropped, as git's garbage collection would: downloading such a
+        file is then 404 ``EntryNotFound``, as the Hub answers. Without it the pointers stay and their
+        downloads fail (:meth:`download`). Shas the repo does not store are ignored: nothing changes.
+
+        The blob store is shared by every repo, so an object's bytes are freed only when no repo stores
+        them any more, as an LFS object or as a regular file: a deletion never breaks another repo.
+        """
+        wanted = {sha.lower() for sha in shas}
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            deleted = wanted & repo.lfs_files.keys()
+            if not deleted:
+                return
+            for sha in deleted:
+                del repo.lfs_files[sha]
+            moved_refs = self._drop_lfs_pointers(repo, deleted) if rewrite_history else []
+            for sha in self._unused_blobs(deleted):
+                self.blobs.delete(sha)
+            self.save()
+        if moved_refs:
+            self.hub.publish(_refs_change(repo, moved_refs))
+
+    def _drop_lfs_pointers(self, repo: Repo, deleted: set[str]) -> list[dict[str, Any]]:
+        """Rewrite the commits of ``repo`` that point to a ``deleted`` LFS object, and their descendants:
+        same title, message, author and date, without those files. Refs, PR bases and merge commits
+        follow; the original commits are dropped. Returns the moved refs, as the change feed shows them.
+        """
+        rewritten: dict[str, str] = {}
+        for commit in sorted(repo.commits.values(), key=lambda c: c.seq):  # parents before children
+            parents = [rewritten.get(parent, parent) for parent in commit.parents]
+            tree = {p: e for p, e in commit.tree.items() if not (e.lfs and e.sha256 in deleted)}
+            if parents != commit.parents or len(tree) != len(commit.tree):
+                rewrite = self._new_commit(
+                    repo,
+                    parents,
+                    tree,
+                    commit.title,
+                    commit.message,
+                    commit.author,
+                    date=commit.date,
+                    seq=commit.seq,
+                )
+                rewritten[commit.oid] = rewrite.oid
+        for oid in rewritten:
+            del repo.commits[oid]
+        moved: list[dict[str, Any]] = []
+        refs: list[tuple[str, dict[Any, str]]] = [
+            ("refs/heads/", repo.branches),
+            ("refs/tags/", repo.tags),
+            ("refs/pr/", repo.prs),
+        ]
+        for prefix, targets in refs:
+            for name, oid in list(targets.items()):
+                if oid in rewritten:
+                    targets[name] = rewritten[oid]
+                    moved.append({"ref": f"{prefix}{name}", "oldSha": oid, "newSha": rewritten[oid]})
+        for discussion in repo.discussions.values():
+            discussion.base_oid = rewritten.get(discussion.base_oid, discussion.base_oid)
+            if discussion.merge_commit is not None:
+                discussion.merge_commit = rewritten.get(discussion.merge_commit, discussion.merge_commit)
+        return moved
+
+    def _unused_blobs(self, shas: set[str]) -> set[str]:
+        """Those of ``shas`` no repo needs: none stores them as an LFS object or as a regular file."""
+        unused = set(shas)
+        for repo in self.repos.values():
+            unused -= repo.lfs_files.keys()
+            for commit in repo.commits.values():
+                if not unused:
+                    return unused
+                unused -= {entry.sha256 for entry in commit.tree.values() if not entry.lfs}
+        return unused
+
     # -- history, refs, trees -----------------------------------------------------------------------
     def history(
         self, principal: Principal | None, repo_type: str, repo_id: str, revision: str
@@ -1043,17 +1137,37 @@ class RepoBackend:
             ]
 
     def download(
-        self, principal: Principal | None, repo_type: str, repo_id: str, revision: str, path: str, base: str
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        path: str,
+        base: str,
+        *,
+        content: bool,
     ) -> Download:
-        """The commit ``revision`` resolves to and ``path``'s entry there."""
+        """The commit ``revision`` resolves to and ``path``'s entry there.
+
+        ``content``: the caller wants the bytes (GET), not only the metadata (HEAD). A pointer to an LFS
+        object permanently deleted from the repo without rewriting history still answers HEAD (the
+        pointer is in git), but its bytes are gone: a 404 without an error code, as the storage the Hub
+        redirects that GET to would answer (the client raises a plain ``HfHubHTTPError``; the Hub's
+        documentation says only that such downloads fail).
+        """
         with self.hub.lock:
             repo = self.readable(repo_type, repo_id, principal)
             self.check_gate(repo, principal, base)
             commit = self.commit_at(repo, revision)
             entry = commit.tree.get(path)
+            stored = entry is None or not entry.lfs or entry.sha256 in repo.lfs_files
         if entry is None:
             # With the commit, the client caches that the file does not exist there.
             raise EntryNotFound("Entry not found", headers={"X-Repo-Commit": commit.oid})
+        if content and not stored:
+            raise NotFound(
+                f"The LFS object {entry.sha256} of {shown(path)} was permanently deleted from this repo"
+            )
         return Download(commit, entry)
 
     # -- discussions --------------------------------------------------------------------------------
@@ -1315,6 +1429,10 @@ def _key(repo_type: str, repo_id: str) -> tuple[str, str]:
 
 
 def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> RepoChange:
+    return _refs_change(repo, [{"ref": ref, "oldSha": old, "newSha": new}])
+
+
+def _refs_change(repo: Repo, updated_refs: list[dict[str, Any]]) -> RepoChange:
     return RepoChange(
         repo_type=repo.repo_type,
         repo_id=repo.repo_id,
@@ -1322,7 +1440,7 @@ def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> R
         action="update",
         private=repo.private,
         head_sha=repo.branches.get("main"),
-        updated_refs=[{"ref": ref, "oldSha": old, "newSha": new}],
+        updated_refs=updated_refs,
     )
 
 
