@@ -142,6 +142,10 @@ class BlobStore:
     def read_bytes(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()
 
+    def delete(self, sha256: str) -> None:
+        """Free a blob's disk space. The store is shared by every repo: the caller checks no repo needs it."""
+        self.path(sha256).unlink(missing_ok=True)
+
     def new_temp(self) -> tuple[BinaryIO, Path]:
         fd, tmp = tempfile.mkstemp(dir=self.tmp)
         return os.fdopen(fd, "wb"), Path(tmp)

@@ -272,13 +272,3 @@ def test_pull_request_lifecycle_and_merge(api: HfApi, hub_connection: HubEmulato
     assert conflict.value.response.status_code == 409
     api.change_discussion_status("alice/merge", conflicting.pr_num, "closed", comment="superseded")
     assert api.get_discussion_details("alice/merge", conflicting.pr_num).status == "closed"
-
-
-def test_super_squash_history(api: HfApi) -> None:
-    api.create_repo("alice/squash")
-    for i in range(3):
-        api.upload_file(path_or_fileobj=str(i).encode(), path_in_repo=f"{i}.txt", repo_id="alice/squash")
-    api.super_squash_history("alice/squash", commit_message="Squashed")
-    commits = api.list_repo_commits("alice/squash")
-    assert [c.title for c in commits] == ["Squashed"]
-    assert sorted(api.list_repo_files("alice/squash")) == [".gitattributes", "0.txt", "1.txt", "2.txt"]

@@ -115,6 +115,19 @@ def iso(ts: float) -> str:
 
 # -- objects ----------------------------------------------------------------------------------------
 @dataclass
+class LfsFile:
+    """An LFS object the repo stores (its entry in ``list_lfs_files``), recorded by the first commit that
+    brought it in: that commit's path for it (``filename``), time (``pushed_at``) and ref (``None`` when
+    unknown: repos saved before the inventory existed)."""
+
+    sha256: str
+    size: int
+    filename: str
+    pushed_at: float
+    ref: str | None
+
+
+@dataclass
 class Commit:
     oid: str
     parents: list[str]
@@ -156,6 +169,8 @@ class Repo:
     created_at: float = field(default_factory=time.time)
     last_modified: float = field(default_factory=time.time)
     commits: dict[str, Commit] = field(default_factory=dict)
+    #: The LFS objects this repo stores, by sha256: what it may serve and what ``list_lfs_files`` lists.
+    lfs_files: dict[str, LfsFile] = field(default_factory=dict)
     branches: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     tag_messages: dict[str, str] = field(default_factory=dict)
@@ -282,6 +297,25 @@ def commit_json(commit: Commit, formatted: bool) -> dict[str, Any]:
     }
     if formatted:
         item["formatted"] = {"title": commit.title, "message": commit.message}
+    return item
+
+
+def lfs_file_json(lfs_file: LfsFile) -> dict[str, Any]:
+    """One item of ``GET /api/{T}/{repo}/lfs-files``, as ``huggingface_hub.LFSFileInfo`` reads it.
+
+    ``fileOid`` is the sha256 the client sends back to delete the object. The client documents ``oid``
+    only as the "OID of the LFS object"; an LFS object's oid is its sha256 (the pointer's ``oid sha256:``
+    line), so both carry it.
+    """
+    item: dict[str, Any] = {
+        "fileOid": lfs_file.sha256,
+        "oid": lfs_file.sha256,
+        "size": lfs_file.size,
+        "filename": lfs_file.filename,
+        "pushedAt": iso(lfs_file.pushed_at),
+    }
+    if lfs_file.ref is not None:
+        item["ref"] = lfs_file.ref
     return item
 
 

@@ -39,6 +39,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     URL_PREFIX,
     Commit,
     Discussion,
+    LfsFile,
     MiB,
     Repo,
     card_tags,
@@ -52,6 +53,7 @@ from airflow_provider_hub.testing.backends.repo_model import (
     event,
     hide_comment_event,
     iso,
+    lfs_file_json,
     matches_any,
     parse_front_matter,
     space_readme,
@@ -133,7 +135,7 @@ class RepoBackend:
 
     Tunables (set them on ``hub.repos`` in tests): ``lfs_multipart_threshold`` (files larger than this
     are uploaded in parts of ``lfs_chunk_size``), ``page_size`` (repo listings), ``tree_page_size``,
-    ``commits_page_size``.
+    ``commits_page_size``, ``lfs_files_page_size``.
 
     Methods that take a ``principal`` enforce the Hub's permissions and raise its errors; changes are
     published on the change feed after they are visible (outside the lock).
@@ -159,6 +161,7 @@ class RepoBackend:
         self.page_size = 1000
         self.tree_page_size = 1000
         self.commits_page_size = 50
+        self.lfs_files_page_size = 1000
         self._seq = itertools.count(1)
         self._load()
 
@@ -172,6 +175,9 @@ class RepoBackend:
             with open(self._state_file, "rb") as handle:
                 loaded: dict[tuple[str, str], Repo] = _StateUnpickler(handle).load()
                 self.repos = {_key(r.repo_type, r.repo_id): r for r in loaded.values()}
+            for repo in self.repos.values():
+                if "lfs_files" not in vars(repo):  # saved before repos kept their LFS inventory
+                    repo.lfs_files = _lfs_inventory_from_history(repo)
             top = max((c.seq for r in self.repos.values() for c in r.commits.values()), default=0)
             self._seq = itertools.count(top + 1)
 
@@ -381,7 +387,8 @@ class RepoBackend:
 
     # -- info and listings --------------------------------------------------------------------------
     def read_text(self, entry: FileEntry | None, limit: int = MiB) -> str | None:
-        if entry is None or entry.size > limit:
+        # A permanently deleted LFS object may be gone from the store while a pointer to it remains.
+        if entry is None or entry.size > limit or not self.blobs.has(entry.sha256):
             return None
         return self.blobs.read_bytes(entry.sha256).decode(errors="replace")
 
@@ -714,10 +721,15 @@ class RepoBackend:
         title: str,
         message: str,
         author: str,
+        *,
+        date: float | None = None,
+        seq: int | None = None,
     ) -> Commit:
+        """A new commit of ``repo``; ``date`` and ``seq`` keep a rewritten commit's time and place in history."""
         dirs = tree_oids(tree)
         now = time.time()
-        timestamp = int(now)
+        date = now if date is None else date
+        timestamp = int(date)
         full_message = f"{title}\n\n{message}" if message else title
         oid = commit_oid(
             tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
@@ -727,7 +739,8 @@ class RepoBackend:
             oid = commit_oid(
                 tree=dirs[""], parents=parents, author=author, timestamp=timestamp, message=full_message
             )
-        commit = Commit(oid, parents, tree, dirs, title, message, author, now, next(self._seq))
+        seq = next(self._seq) if seq is None else seq
+        commit = Commit(oid, parents, tree, dirs, title, message, author, date, seq)
         repo.commits[oid] = commit
         repo.last_modified = now
         return commit
@@ -829,6 +842,7 @@ class RepoBackend:
                 tree = dict(repo.commits[start].tree)
                 self._apply(tree, operations)
             commit = self._new_commit(repo, [start], tree, title, description, by)
+            _record_lfs_files(repo, commit, ref, operations)
             self._move_ref(repo, ref, commit.oid)
             if ref.startswith("refs/pr/"):
                 pull_request = repo.discussions[int(ref.rsplit("/", 1)[1])]
@@ -869,19 +883,124 @@ class RepoBackend:
     def super_squash(
         self, principal: Principal | None, repo_type: str, repo_id: str, branch: str, message: str | None
     ) -> Commit:
-        """Replace the branch's history by one root commit with its current files."""
+        """Replace the history of a branch or a PR ref (``refs/pr/N``) by one root commit holding its files.
+
+        As on the Hub: tags keep pointing at their commits (which stay readable) and other refs keep
+        their history; a tag is a 400 ("You cannot squash history on tags"), so is another ``refs/...``;
+        a missing branch or PR is ``RevisionNotFound``. Only the repo's writers may squash. The
+        message's first line is the title; without one it is the client's default,
+        ``Super-squash branch '<branch>' using huggingface_hub``.
+        """
+        message = message or f"Super-squash branch '{branch}' using huggingface_hub"
+        title, _, description = message.partition("\n")
         with self.hub.lock:
             repo = self.writable(repo_type, repo_id, principal)
             assert principal is not None
-            old = repo.branches.get(branch)
-            if old is None:
-                raise RevisionNotFound(branch)
-            title = message or "Super-squash branch using huggingface_hub"
-            squashed = self._new_commit(repo, [], dict(repo.commits[old].tree), title, "", principal.user)
-            repo.branches[branch] = squashed.oid
+            ref, old = _squash_target(repo, branch)
+            tree = dict(repo.commits[old].tree)
+            squashed = self._new_commit(repo, [], tree, title, description.strip(), principal.user)
+            self._move_ref(repo, ref, squashed.oid)
             self.save()
-        self.hub.publish(_content_change(repo, f"refs/heads/{branch}", old, squashed.oid))
+        self.hub.publish(_content_change(repo, ref, old, squashed.oid))
         return squashed
+
+    # -- LFS storage --------------------------------------------------------------------------------
+    def lfs_files(self, principal: Principal | None, repo_type: str, repo_id: str) -> list[dict[str, Any]]:
+        """The LFS objects the repo stores (``list_lfs_files``), whichever branch, PR or unreachable commit
+        points to them, in the order they were pushed (so offset pages stay put while pushes arrive).
+
+        Only the repo's writers may list them (the Hub shows this inventory in the repo's settings).
+        """
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            return [lfs_file_json(lfs_file) for lfs_file in repo.lfs_files.values()]
+
+    def delete_lfs_files(
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        shas: Sequence[str],
+        *,
+        rewrite_history: bool,
+    ) -> None:
+        """Permanently delete the repo's LFS objects ``shas`` (``permanently_delete_lfs_files``).
+
+        They leave the repo's inventory: ``list_lfs_files`` no longer lists them and the repo no longer
+        serves them. With ``rewrite_history`` every commit pointing to one (on any branch, tag or PR, or
+        unreachable) is rewritten without that file, and its descendants after it; every ref follows,
+        and the original commits are dropped, as git's garbage collection would: downloading such a
+        file is then 404 ``EntryNotFound``, as the Hub answers. Without it the pointers stay and their
+        downloads fail (:meth:`download`). Shas the repo does not store are ignored: nothing changes.
+
+        The blob store is shared by every repo, so an object's bytes are freed only when no repo stores
+        them any more, as an LFS object or as a regular file: a deletion never breaks another repo.
+        """
+        wanted = {sha.lower() for sha in shas}
+        with self.hub.lock:
+            repo = self.writable(repo_type, repo_id, principal)
+            deleted = wanted & repo.lfs_files.keys()
+            if not deleted:
+                return
+            for sha in deleted:
+                del repo.lfs_files[sha]
+            moved_refs = self._drop_lfs_pointers(repo, deleted) if rewrite_history else []
+            for sha in self._unused_blobs(deleted):
+                self.blobs.delete(sha)
+            self.save()
+        if moved_refs:
+            self.hub.publish(_refs_change(repo, moved_refs))
+
+    def _drop_lfs_pointers(self, repo: Repo, deleted: set[str]) -> list[dict[str, Any]]:
+        """Rewrite the commits of ``repo`` that point to a ``deleted`` LFS object, and their descendants:
+        same title, message, author and date, without those files. Refs, PR bases and merge commits
+        follow; the original commits are dropped. Returns the moved refs, as the change feed shows them.
+        """
+        rewritten: dict[str, str] = {}
+        for commit in sorted(repo.commits.values(), key=lambda c: c.seq):  # parents before children
+            parents = [rewritten.get(parent, parent) for parent in commit.parents]
+            tree = {p: e for p, e in commit.tree.items() if not (e.lfs and e.sha256 in deleted)}
+            if parents != commit.parents or len(tree) != len(commit.tree):
+                rewrite = self._new_commit(
+                    repo,
+                    parents,
+                    tree,
+                    commit.title,
+                    commit.message,
+                    commit.author,
+                    date=commit.date,
+                    seq=commit.seq,
+                )
+                rewritten[commit.oid] = rewrite.oid
+        for oid in rewritten:
+            del repo.commits[oid]
+        moved: list[dict[str, Any]] = []
+        refs: list[tuple[str, dict[Any, str]]] = [
+            ("refs/heads/", repo.branches),
+            ("refs/tags/", repo.tags),
+            ("refs/pr/", repo.prs),
+        ]
+        for prefix, targets in refs:
+            for name, oid in list(targets.items()):
+                if oid in rewritten:
+                    targets[name] = rewritten[oid]
+                    moved.append({"ref": f"{prefix}{name}", "oldSha": oid, "newSha": rewritten[oid]})
+        for discussion in repo.discussions.values():
+            discussion.base_oid = rewritten.get(discussion.base_oid, discussion.base_oid)
+            if discussion.merge_commit is not None:
+                discussion.merge_commit = rewritten.get(discussion.merge_commit, discussion.merge_commit)
+        return moved
+
+    def _unused_blobs(self, shas: set[str]) -> set[str]:
+        """Those of ``shas`` no repo needs: none stores them as an LFS object or as a regular file."""
+        unused = set(shas)
+        for repo in self.repos.values():
+            unused -= repo.lfs_files.keys()
+            for commit in repo.commits.values():
+                if not unused:
+                    return unused
+                unused -= {entry.sha256 for entry in commit.tree.values() if not entry.lfs}
+        return unused
 
     # -- history, refs, trees -----------------------------------------------------------------------
     def history(
@@ -1025,17 +1144,37 @@ class RepoBackend:
             ]
 
     def download(
-        self, principal: Principal | None, repo_type: str, repo_id: str, revision: str, path: str, base: str
+        self,
+        principal: Principal | None,
+        repo_type: str,
+        repo_id: str,
+        revision: str,
+        path: str,
+        base: str,
+        *,
+        content: bool,
     ) -> Download:
-        """The commit ``revision`` resolves to and ``path``'s entry there."""
+        """The commit ``revision`` resolves to and ``path``'s entry there.
+
+        ``content``: the caller wants the bytes (GET), not only the metadata (HEAD). A pointer to an LFS
+        object permanently deleted from the repo without rewriting history still answers HEAD (the
+        pointer is in git), but its bytes are gone: a 404 without an error code, as the storage the Hub
+        redirects that GET to would answer (the client raises a plain ``HfHubHTTPError``; the Hub's
+        documentation says only that such downloads fail).
+        """
         with self.hub.lock:
             repo = self.readable(repo_type, repo_id, principal)
             self.check_gate(repo, principal, base)
             commit = self.commit_at(repo, revision)
             entry = commit.tree.get(path)
+            stored = entry is None or not entry.lfs or entry.sha256 in repo.lfs_files
         if entry is None:
             # With the commit, the client caches that the file does not exist there.
             raise EntryNotFound("Entry not found", headers={"X-Repo-Commit": commit.oid})
+        if content and not stored:
+            raise NotFound(
+                f"The LFS object {entry.sha256} of {shown(path)} was permanently deleted from this repo"
+            )
         return Download(commit, entry)
 
     # -- discussions --------------------------------------------------------------------------------
@@ -1314,11 +1453,51 @@ def _check_path_in_repo(path: str, *, folder: bool) -> None:
         raise BadRequest(f"Invalid path in commit: {shown(repr(path))} must be relative, inside the repo")
 
 
+def _squash_target(repo: Repo, branch: str) -> tuple[str, str]:
+    """The full ref and head commit of the branch or PR ref that ``super-squash`` names."""
+    pr = PR_REF_RE.match(branch)
+    if pr:
+        head = repo.prs.get(int(pr.group(1)))
+        if head is None:
+            raise RevisionNotFound(branch)
+        return branch, head
+    name = branch.removeprefix("refs/heads/")
+    if name in repo.branches:
+        return f"refs/heads/{name}", repo.branches[name]
+    if branch.startswith("refs/tags/") or branch in repo.tags:
+        raise BadRequest("You cannot squash history on tags")
+    if branch.startswith("refs/") and not branch.startswith("refs/heads/"):
+        raise BadRequest(f"Invalid reference for a branch: {shown(branch)}")
+    raise RevisionNotFound(branch)
+
+
+def _record_lfs_files(repo: Repo, commit: Commit, ref: str, operations: Sequence[Operation]) -> None:
+    """Add the LFS objects ``operations`` brought into ``repo`` to its inventory (the first push names them)."""
+    for op in operations:
+        entry = commit.tree.get(op.path) if isinstance(op, AddFile | AddLfsFile) else None
+        if entry is not None and entry.lfs and entry.sha256 not in repo.lfs_files:
+            repo.lfs_files[entry.sha256] = LfsFile(entry.sha256, entry.size, op.path, commit.date, ref)
+
+
+def _lfs_inventory_from_history(repo: Repo) -> dict[str, LfsFile]:
+    """The inventory of a repo saved before repos kept one: every LFS object its commits point to."""
+    inventory: dict[str, LfsFile] = {}
+    for commit in sorted(repo.commits.values(), key=lambda c: c.seq):
+        for path, entry in commit.tree.items():
+            if entry.lfs and entry.sha256 not in inventory:
+                inventory[entry.sha256] = LfsFile(entry.sha256, entry.size, path, commit.date, None)
+    return inventory
+
+
 def _key(repo_type: str, repo_id: str) -> tuple[str, str]:
     return repo_type, repo_id.lower()
 
 
 def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> RepoChange:
+    return _refs_change(repo, [{"ref": ref, "oldSha": old, "newSha": new}])
+
+
+def _refs_change(repo: Repo, updated_refs: list[dict[str, Any]]) -> RepoChange:
     return RepoChange(
         repo_type=repo.repo_type,
         repo_id=repo.repo_id,
@@ -1326,7 +1505,7 @@ def _content_change(repo: Repo, ref: str, old: str | None, new: str | None) -> R
         action="update",
         private=repo.private,
         head_sha=repo.branches.get("main"),
-        updated_refs=[{"ref": ref, "oldSha": old, "newSha": new}],
+        updated_refs=updated_refs,
     )
 
 

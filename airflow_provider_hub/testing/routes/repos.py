@@ -1,4 +1,5 @@
-"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, trees, downloads.
+"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, LFS storage,
+trees, downloads.
 
 Each route parses its request, calls :class:`~airflow_provider_hub.testing.backends.repos.RepoBackend`
 (``hub.repos``) and renders the answer; uploads and commits are in :mod:`.uploads`, discussions and
@@ -14,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from airflow_provider_hub.testing.backends.repo_model import commit_json, parse_front_matter
-from airflow_provider_hub.testing.errors import RangeNotSatisfiable
+from airflow_provider_hub.testing.errors import BadRequest, RangeNotSatisfiable
 from airflow_provider_hub.testing.http import (
     api_repo_type,
     base_url,
@@ -192,6 +193,33 @@ async def super_squash(request: Request, namespace: str, name: str, branch: str)
     return {"commitId": squashed.oid}
 
 
+@repo_route(router, "/lfs-files", ["GET"])
+async def list_lfs_files(request: Request, namespace: str, name: str) -> Response:
+    hub = state_of(request)
+    items = hub.repos.lfs_files(hub.principal(request), api_repo_type(request), f"{namespace}/{name}")
+    return paginated(request, items, hub.repos.lfs_files_page_size)
+
+
+@repo_route(router, "/lfs-files/batch", ["POST"])
+async def delete_lfs_files(request: Request, namespace: str, name: str) -> dict[str, Any]:
+    hub = state_of(request)
+    principal = hub.principal(request)
+    deletions = (await json_body(request, required=True)).get("deletions")
+    deletions = deletions if isinstance(deletions, dict) else {}
+    # permanently_delete_lfs_files always sends rewriteHistory; its default is to rewrite.
+    shas, rewrite_history = deletions.get("sha"), deletions.get("rewriteHistory", True)
+    if (
+        not isinstance(shas, list)
+        or not all(isinstance(sha, str) for sha in shas)
+        or not isinstance(rewrite_history, bool)
+    ):
+        raise BadRequest('Expected {"deletions": {"sha": [sha256, ...], "rewriteHistory": true|false}}')
+    hub.repos.delete_lfs_files(
+        principal, api_repo_type(request), f"{namespace}/{name}", shas, rewrite_history=rewrite_history
+    )
+    return {}
+
+
 @repo_route(router, "/commits/{revision}", ["GET"])
 async def list_commits(request: Request, namespace: str, name: str, revision: str) -> Response:
     hub = state_of(request)
@@ -349,6 +377,7 @@ async def resolve(request: Request, namespace: str, name: str, revision: str, pa
         segment(revision),
         path,
         base_url(request),
+        content=request.method == "GET",
     )
     entry = download.entry
     etag = f'"{entry.sha256}"' if entry.lfs else f'"{entry.blob_id}"'
