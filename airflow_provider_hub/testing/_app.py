@@ -30,6 +30,7 @@ from airflow_provider_hub.testing.http import error_response, state_of
 
 BACKENDS = (
     backends.repos,
+    backends.likes,
     backends.access,
     backends.webhooks,
     backends.jobs,
@@ -41,6 +42,7 @@ ROUTERS = (
     routes.repos.router,
     routes.uploads.router,
     routes.discussions.router,
+    routes.likes.router,
     routes.access.router,
     routes.webhooks.router,
     routes.jobs.router,

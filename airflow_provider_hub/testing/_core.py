@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from airflow_provider_hub.testing.backends.access import AccessBackend
     from airflow_provider_hub.testing.backends.endpoints import EndpointBackend
     from airflow_provider_hub.testing.backends.jobs import JobBackend
+    from airflow_provider_hub.testing.backends.likes import LikeBackend
     from airflow_provider_hub.testing.backends.providers import ProviderBackend
     from airflow_provider_hub.testing.backends.repos import RepoBackend
     from airflow_provider_hub.testing.backends.webhooks import WebhookBackend
@@ -91,6 +92,7 @@ class HubState:
 
     # Set by each backend's ``attach``.
     repos: RepoBackend
+    likes: LikeBackend
     access: AccessBackend
     webhooks: WebhookBackend
     jobs: JobBackend

@@ -431,7 +431,7 @@ class RepoBackend:
             "disabled": False,
             "downloads": 0,
             "downloadsAllTime": 0,
-            "likes": 0,
+            "likes": self.hub.likes.count(repo.repo_type, repo.repo_id),
             "trendingScore": 0,
             "tags": card_tags(card),
             "siblings": siblings,
@@ -558,6 +558,43 @@ class RepoBackend:
             }.get(sort, sort)
             items.sort(key=lambda pair: (pair[0].get(key) is None, pair[0].get(key) or 0), reverse=descending)
         return [item for _, item in items]
+
+    def storage_listing(self, principal: Principal, namespace: str | None = None) -> list[dict[str, Any]]:
+        """The repos of the caller's own namespace, or of an organization they belong to, with the storage
+        each uses (``list_user_repos``: the settings' storage page), most recently updated first.
+
+        ``storage`` counts every distinct file content in the repo's history, once; ``storagePercent`` is
+        the repo's share of what the namespace's repos use together. An organization the caller is not a
+        member of is a 403, an unknown one a 404.
+        """
+        hub = self.hub
+        with hub.lock:
+            if namespace is None:
+                namespace = principal.user
+            elif namespace not in hub.orgs:
+                raise NotFound(f"Organization {shown(namespace)} not found")
+            elif not hub.can_read_namespace(principal, namespace):
+                raise Forbidden(
+                    f"You must be a member of the organization {shown(namespace)} to see its repos"
+                )
+            owned = sorted(
+                (r for r in self.repos.values() if r.namespace == namespace),
+                key=lambda r: r.last_modified,
+                reverse=True,
+            )
+            storage = {r.uid: _history_storage(r) for r in owned}
+        total = sum(storage.values())
+        return [
+            {
+                "id": repo.repo_id,
+                "type": repo.repo_type,
+                "updatedAt": iso(repo.last_modified),
+                "visibility": "private" if repo.private else "public",
+                "storage": storage[repo.uid],
+                "storagePercent": round(100 * storage[repo.uid] / total, 2) if total else 0,
+            }
+            for repo in owned
+        ]
 
     # -- uploads ------------------------------------------------------------------------------------
     def lfs_patterns(self, tree: dict[str, FileEntry]) -> list[str]:
@@ -1247,6 +1284,12 @@ def _check_path_in_repo(path: str, *, folder: bool) -> None:
         return
     if path.startswith("/") or any(segment in ("", ".", "..") for segment in path.split("/")):
         raise BadRequest(f"Invalid path in commit: {shown(repr(path))} must be relative, inside the repo")
+
+
+def _history_storage(repo: Repo) -> int:
+    """Bytes of every distinct file content in any commit of ``repo``."""
+    sizes = {entry.sha256: entry.size for commit in repo.commits.values() for entry in commit.tree.values()}
+    return sum(sizes.values())
 
 
 def _key(repo_type: str, repo_id: str) -> tuple[str, str]:

@@ -5,10 +5,21 @@ from airflow_provider_hub.testing.routes import (
     discussions,
     endpoints,
     jobs,
+    likes,
     providers,
     repos,
     uploads,
     webhooks,
 )
 
-__all__ = ["access", "discussions", "endpoints", "jobs", "providers", "repos", "uploads", "webhooks"]
+__all__ = [
+    "access",
+    "discussions",
+    "endpoints",
+    "jobs",
+    "likes",
+    "providers",
+    "repos",
+    "uploads",
+    "webhooks",
+]

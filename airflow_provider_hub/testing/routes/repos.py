@@ -1,4 +1,5 @@
-"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, trees, downloads.
+"""Routes of the repos area: create, delete, move, settings, info, listings (the public ones and a namespace's
+own, with storage), history, refs, trees, downloads.
 
 Each route parses its request, calls :class:`~airflow_provider_hub.testing.backends.repos.RepoBackend`
 (``hub.repos``) and renders the answer; uploads and commits are in :mod:`.uploads`, discussions and
@@ -164,6 +165,19 @@ async def list_datasets(request: Request) -> Response:
 @router.get("/api/spaces")
 async def list_spaces(request: Request) -> Response:
     return _list_repos(request, "space")
+
+
+@router.get("/api/settings/repositories")
+async def list_own_repos(request: Request) -> Response:
+    hub = state_of(request)
+    return paginated(request, hub.repos.storage_listing(hub.require_principal(request)), hub.repos.page_size)
+
+
+@router.get("/api/organizations/{org}/settings/repositories")
+async def list_org_repos(request: Request, org: str) -> Response:
+    hub = state_of(request)
+    repos = hub.repos.storage_listing(hub.require_principal(request), org)
+    return paginated(request, repos, hub.repos.page_size)
 
 
 @router.post("/api/validate-yaml")
