@@ -31,6 +31,7 @@ from airflow_provider_hub.testing.http import error_response, state_of
 BACKENDS = (
     backends.repos,
     backends.likes,
+    backends.collections,
     backends.access,
     backends.webhooks,
     backends.jobs,
@@ -43,6 +44,7 @@ ROUTERS = (
     routes.uploads.router,
     routes.discussions.router,
     routes.likes.router,
+    routes.collections.router,
     routes.access.router,
     routes.webhooks.router,
     routes.jobs.router,

@@ -20,6 +20,7 @@ from airflow_provider_hub.testing.errors import Unauthorized
 
 if TYPE_CHECKING:
     from airflow_provider_hub.testing.backends.access import AccessBackend
+    from airflow_provider_hub.testing.backends.collections import CollectionBackend
     from airflow_provider_hub.testing.backends.endpoints import EndpointBackend
     from airflow_provider_hub.testing.backends.jobs import JobBackend
     from airflow_provider_hub.testing.backends.likes import LikeBackend
@@ -93,6 +94,7 @@ class HubState:
     # Set by each backend's ``attach``.
     repos: RepoBackend
     likes: LikeBackend
+    collections: CollectionBackend
     access: AccessBackend
     webhooks: WebhookBackend
     jobs: JobBackend

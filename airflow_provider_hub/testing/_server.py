@@ -114,7 +114,7 @@ class HubEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every repo, like, Job, Endpoint, request and fault; keep the default user
+        """Forget every repo, like, collection, Job, Endpoint, request and fault; keep the default user
         and token."""
         self.state.close()
         base_url = self.state.base_url

@@ -6,6 +6,7 @@ A backend owns its area's objects, checks the caller's rights, raises the Hub's 
 
 from airflow_provider_hub.testing.backends import (
     access,
+    collections,
     endpoints,
     jobs,
     likes,
@@ -14,4 +15,4 @@ from airflow_provider_hub.testing.backends import (
     webhooks,
 )
 
-__all__ = ["access", "endpoints", "jobs", "likes", "providers", "repos", "webhooks"]
+__all__ = ["access", "collections", "endpoints", "jobs", "likes", "providers", "repos", "webhooks"]

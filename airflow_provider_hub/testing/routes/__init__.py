@@ -2,6 +2,7 @@
 
 from airflow_provider_hub.testing.routes import (
     access,
+    collections,
     discussions,
     endpoints,
     jobs,
@@ -14,6 +15,7 @@ from airflow_provider_hub.testing.routes import (
 
 __all__ = [
     "access",
+    "collections",
     "discussions",
     "endpoints",
     "jobs",
