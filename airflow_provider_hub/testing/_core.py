@@ -76,7 +76,7 @@ class RepoChange:
     ``repo`` + ``create|delete|move|update``, ``discussion`` + ``create``, ...).
     """
 
-    repo_type: str  # "model" | "dataset" | "space"
+    repo_type: str  # "model" | "dataset" | "space" | "kernel"
     repo_id: str
     scope: str
     action: str

@@ -74,6 +74,8 @@ if TYPE_CHECKING:
 
 STALE_PARENT_MESSAGE = "The branch was updated since you opened this page. Please refresh and try again."
 DISCUSSIONS_PAGE_SIZE = 50
+#: The repo types of a namespace's storage listing (``RepoStorageInfo.type``; buckets are not emulated).
+STORAGE_TYPES = ("model", "dataset", "space")
 
 
 # -- commit operations ------------------------------------------------------------------------------
@@ -564,8 +566,9 @@ class RepoBackend:
         each uses (``list_user_repos``: the settings' storage page), most recently updated first.
 
         ``storage`` counts every distinct file content in the repo's history, once; ``storagePercent`` is
-        the repo's share of what the namespace's repos use together. An organization the caller is not a
-        member of is a 403, an unknown one a 404.
+        the repo's share of what the namespace's repos use together. Kernels are not listed (the listing's
+        types are models, datasets, Spaces and buckets). An organization the caller is not a member of is
+        a 403, an unknown one a 404.
         """
         hub = self.hub
         with hub.lock:
@@ -578,7 +581,7 @@ class RepoBackend:
                     f"You must be a member of the organization {shown(namespace)} to see its repos"
                 )
             owned = sorted(
-                (r for r in self.repos.values() if r.namespace == namespace),
+                (r for r in self.repos.values() if r.namespace == namespace and r.repo_type in STORAGE_TYPES),
                 key=lambda r: r.last_modified,
                 reverse=True,
             )

@@ -2,6 +2,7 @@
 
 The listing is not Link-paginated: ``?p=N`` pages of :data:`DISCUSSIONS_PAGE_SIZE` with a ``count``
 the client pages against (a ``count`` that ignored the filters would make it loop forever).
+Kernel repos have none: ``huggingface_hub`` refuses every discussion call for them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from airflow_provider_hub.testing.http import api_repo_type, base_url, json_body
 router = APIRouter()
 
 
-@repo_route(router, "/discussions", ["POST"])
+@repo_route(router, "/discussions", ["POST"], kernels=False)
 async def create_discussion(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -34,7 +35,7 @@ async def create_discussion(request: Request, namespace: str, name: str) -> dict
     return {**discussion_json(repo, discussion, base_url(request)), "pullRequest": discussion.is_pull_request}
 
 
-@repo_route(router, "/discussions", ["GET"])
+@repo_route(router, "/discussions", ["GET"], kernels=False)
 async def list_discussions(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     params = request.query_params
@@ -56,7 +57,7 @@ async def list_discussions(request: Request, namespace: str, name: str) -> dict[
     }
 
 
-@repo_route(router, "/discussions/{num}", ["GET"])
+@repo_route(router, "/discussions/{num}", ["GET"], kernels=False)
 async def discussion_details(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     return hub.repos.discussion_details(
@@ -64,7 +65,7 @@ async def discussion_details(request: Request, namespace: str, name: str, num: i
     )
 
 
-@repo_route(router, "/discussions/{num}/comment", ["POST"])
+@repo_route(router, "/discussions/{num}/comment", ["POST"], kernels=False)
 async def comment_discussion(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -75,7 +76,7 @@ async def comment_discussion(request: Request, namespace: str, name: str, num: i
     return {"newMessage": event}
 
 
-@repo_route(router, "/discussions/{num}/status", ["POST"])
+@repo_route(router, "/discussions/{num}/status", ["POST"], kernels=False)
 async def change_discussion_status(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -92,7 +93,7 @@ async def change_discussion_status(request: Request, namespace: str, name: str, 
     return {"newStatus": event}
 
 
-@repo_route(router, "/discussions/{num}/merge", ["POST"])
+@repo_route(router, "/discussions/{num}/merge", ["POST"], kernels=False)
 async def merge_pull_request(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)

@@ -74,7 +74,7 @@ async def move_repo(request: Request) -> dict[str, Any]:
     return {}
 
 
-@repo_route(router, "/settings", ["PUT"])
+@repo_route(router, "/settings", ["PUT"], kernels=False)
 async def update_settings(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -112,7 +112,7 @@ async def repo_info_at(request: Request, namespace: str, name: str, revision: st
     return _info(request, namespace, name, segment(revision))
 
 
-@repo_route(router, "/auth-check", ["GET"])
+@repo_route(router, "/auth-check", ["GET"], kernels=False)
 async def auth_check(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -120,7 +120,7 @@ async def auth_check(request: Request, namespace: str, name: str) -> dict[str, A
     return {}
 
 
-@repo_route(router, "/auth-check/write", ["GET"])
+@repo_route(router, "/auth-check/write", ["GET"], kernels=False)
 async def auth_check_write(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     hub.repos.writable(api_repo_type(request), f"{namespace}/{name}", hub.principal(request))
@@ -191,7 +191,7 @@ async def validate_yaml(request: Request) -> JSONResponse:
 
 
 # -- history and refs -------------------------------------------------------------------------------
-@repo_route(router, "/super-squash/{branch}", ["POST"])
+@repo_route(router, "/super-squash/{branch}", ["POST"], kernels=False)
 async def super_squash(request: Request, namespace: str, name: str, branch: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
