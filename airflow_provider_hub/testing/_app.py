@@ -30,6 +30,8 @@ from airflow_provider_hub.testing.http import error_response, state_of
 
 BACKENDS = (
     backends.repos,
+    backends.likes,
+    backends.collections,
     backends.access,
     backends.webhooks,
     backends.jobs,
@@ -41,6 +43,8 @@ ROUTERS = (
     routes.repos.router,
     routes.uploads.router,
     routes.discussions.router,
+    routes.likes.router,
+    routes.collections.router,
     routes.access.router,
     routes.webhooks.router,
     routes.jobs.router,
@@ -127,8 +131,8 @@ def namespaceless_repo_path(app: FastAPI) -> re.Pattern[str]:
         elif match := re.match(r"^/\{namespace\}/\{name\}/([^/{]+)", path):
             web_verbs.add(re.escape(match[1]))
     pattern = re.compile(
-        rf"^/api/(?:models|datasets|spaces)/[^/]+(?:/(?:{'|'.join(sorted(api_verbs))})(?:/.*)?)?$"
-        rf"|^/(?:datasets/|spaces/)?[^/]+/(?:{'|'.join(sorted(web_verbs))})/.*$"
+        rf"^/api/(?:models|datasets|spaces|kernels)/[^/]+(?:/(?:{'|'.join(sorted(api_verbs))})(?:/.*)?)?$"
+        rf"|^/(?:datasets/|spaces/|kernels/)?[^/]+/(?:{'|'.join(sorted(web_verbs))})/.*$"
     )
     app.state.namespaceless_repo_path = pattern
     return pattern

@@ -18,6 +18,7 @@ CONTROL_METHODS = frozenset(
         "add_org",
         "add_token",
         "add_repo",
+        "add_like",
         "add_access_requests",
         "set_job_plan",
         "set_endpoint_plan",

@@ -20,8 +20,10 @@ from airflow_provider_hub.testing.errors import Unauthorized
 
 if TYPE_CHECKING:
     from airflow_provider_hub.testing.backends.access import AccessBackend
+    from airflow_provider_hub.testing.backends.collections import CollectionBackend
     from airflow_provider_hub.testing.backends.endpoints import EndpointBackend
     from airflow_provider_hub.testing.backends.jobs import JobBackend
+    from airflow_provider_hub.testing.backends.likes import LikeBackend
     from airflow_provider_hub.testing.backends.providers import ProviderBackend
     from airflow_provider_hub.testing.backends.repos import RepoBackend
     from airflow_provider_hub.testing.backends.webhooks import WebhookBackend
@@ -74,7 +76,7 @@ class RepoChange:
     ``repo`` + ``create|delete|move|update``, ``discussion`` + ``create``, ...).
     """
 
-    repo_type: str  # "model" | "dataset" | "space"
+    repo_type: str  # "model" | "dataset" | "space" | "kernel"
     repo_id: str
     scope: str
     action: str
@@ -91,6 +93,8 @@ class HubState:
 
     # Set by each backend's ``attach``.
     repos: RepoBackend
+    likes: LikeBackend
+    collections: CollectionBackend
     access: AccessBackend
     webhooks: WebhookBackend
     jobs: JobBackend

@@ -114,7 +114,8 @@ class HubEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every repo, Job, Endpoint, request and fault; keep the default user and token."""
+        """Forget every repo, like, collection, Job, Endpoint, request and fault; keep the default user
+        and token."""
         self.state.close()
         base_url = self.state.base_url
         self.state = self._new_state()
@@ -187,6 +188,10 @@ class HubEmulator:
                 path: data.encode() if isinstance(data, str) else data for path, data in files.items()
             }
             self.state.repos.commit_files(repo_type, repo_id, contents, message="Seed files")
+
+    def add_like(self, user: str, repo_id: str, *, repo_type: str = "model") -> None:
+        """``user`` likes the repo (the client cannot like one: it only unlikes); a missing user is created."""
+        self.state.likes.add_like(user, repo_id, repo_type=repo_type)
 
     def add_access_requests(
         self, repo_id: str, requests: Sequence[Mapping[str, Any]], *, repo_type: str = "model"

@@ -21,8 +21,10 @@ from airflow_provider_hub.testing.errors import BadRequest, HubError, shown
 if TYPE_CHECKING:
     from airflow_provider_hub.testing._core import HubState
 
-#: The repo type of each plural in ``/api/{models|datasets|spaces}/...`` and ``/{datasets|spaces}/...``.
-PLURALS = {"models": "model", "datasets": "dataset", "spaces": "space"}
+#: The repo type of each plural in ``/api/{models|datasets|spaces|kernels}/...`` and of each web prefix
+#: ``/{datasets|spaces|kernels}/...`` (models have none).
+PLURALS = {"models": "model", "datasets": "dataset", "spaces": "space", "kernels": "kernel"}
+WEB_PREFIXES = tuple(plural for plural in PLURALS if plural != "models")
 
 
 def state_of(request: Request) -> HubState:
@@ -34,15 +36,18 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def repo_route(router: APIRouter, path: str, methods: list[str]) -> Any:
-    """Register a handler under ``/api/{models|datasets|spaces}/{namespace}/{name}{path}``.
+def repo_route(router: APIRouter, path: str, methods: list[str], *, kernels: bool = True) -> Any:
+    """Register a handler under ``/api/{models|datasets|spaces|kernels}/{namespace}/{name}{path}``.
 
     One route per repo type (not a ``{plural}`` parameter), so other areas' ``/api/jobs/...`` and
-    ``/api/settings/...`` routes are never shadowed.
+    ``/api/settings/...`` routes are never shadowed. ``kernels=False`` leaves out kernels, for the areas
+    ``huggingface_hub`` refuses to call for a kernel repo (discussions, settings, access requests, ...).
     """
 
     def register(handler: Any) -> Any:
         for plural in PLURALS:
+            if plural == "kernels" and not kernels:
+                continue
             router.add_api_route(f"/api/{plural}/{{namespace}}/{{name}}{path}", handler, methods=methods)
         return handler
 
@@ -50,10 +55,11 @@ def repo_route(router: APIRouter, path: str, methods: list[str]) -> Any:
 
 
 def web_route(router: APIRouter, path: str, methods: list[str]) -> Any:
-    """Register a handler under ``/{namespace}/{name}{path}`` and the ``datasets/`` / ``spaces/`` prefixes."""
+    """Register a handler under ``/{namespace}/{name}{path}`` and the ``datasets/``, ``spaces/`` and
+    ``kernels/`` prefixes."""
 
     def register(handler: Any) -> Any:
-        for prefix in ("", "/datasets", "/spaces"):
+        for prefix in ("", *(f"/{plural}" for plural in WEB_PREFIXES)):
             router.add_api_route(f"{prefix}/{{namespace}}/{{name}}{path}", handler, methods=methods)
         return handler
 
@@ -61,16 +67,16 @@ def web_route(router: APIRouter, path: str, methods: list[str]) -> Any:
 
 
 def api_repo_type(request: Request) -> str:
-    """Repo type of an API path (``/api/{models|datasets|spaces}/...``)."""
+    """Repo type of an API path (``/api/{models|datasets|spaces|kernels}/...``)."""
     return PLURALS[request.scope["path"].split("/")[2]]
 
 
 def web_repo_type(request: Request) -> str:
-    """Repo type of a web path (``/{ns}/{name}/...``, ``/datasets/{ns}/{name}/...``)."""
+    """Repo type of a web path (``/{ns}/{name}/...``, ``/datasets/{ns}/{name}/...``, ``/kernels/...``)."""
     segments = request.scope["path"].split("/")
-    if segments[1] in ("datasets", "spaces") and len(segments) > 4 and segments[4] in ("resolve", "info"):
+    if segments[1] in WEB_PREFIXES and len(segments) > 4 and segments[4] in ("resolve", "info"):
         return PLURALS[segments[1]]
-    if segments[1] in ("datasets", "spaces") and len(segments) > 3 and segments[3].endswith(".git"):
+    if segments[1] in WEB_PREFIXES and len(segments) > 3 and segments[3].endswith(".git"):
         return PLURALS[segments[1]]
     return "model"
 

@@ -4,6 +4,15 @@ A backend owns its area's objects, checks the caller's rights, raises the Hub's 
 (:mod:`airflow_provider_hub.testing.errors`) and publishes repo changes; it knows nothing of HTTP.
 """
 
-from airflow_provider_hub.testing.backends import access, endpoints, jobs, providers, repos, webhooks
+from airflow_provider_hub.testing.backends import (
+    access,
+    collections,
+    endpoints,
+    jobs,
+    likes,
+    providers,
+    repos,
+    webhooks,
+)
 
-__all__ = ["access", "endpoints", "jobs", "providers", "repos", "webhooks"]
+__all__ = ["access", "collections", "endpoints", "jobs", "likes", "providers", "repos", "webhooks"]

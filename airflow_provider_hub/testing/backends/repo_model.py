@@ -22,8 +22,8 @@ import yaml
 from airflow_provider_hub.testing._git import FileEntry
 
 MiB = 1024 * 1024
-REPO_TYPES = ("model", "dataset", "space")
-URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/"}
+REPO_TYPES = ("model", "dataset", "space", "kernel")
+URL_PREFIX = {"model": "", "dataset": "datasets/", "space": "spaces/", "kernel": "kernels/"}
 LFS_SIZE_THRESHOLD = 10 * MiB
 REPO_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,95}$")
 REF_NAME_RE = re.compile(r"^(?!refs/)(?!.*\.\.)(?!.*//)[A-Za-z0-9_.\-/]+$")

@@ -80,6 +80,8 @@ STALE_PARENT_MESSAGE = "The branch was updated since you opened this page. Pleas
 DISCUSSIONS_PAGE_SIZE = 50
 #: The status filter a discussion of each status answers to.
 LISTED_AS = {"open": "open", "draft": "open", "closed": "closed", "merged": "closed"}
+#: The repo types of a namespace's storage listing (``RepoStorageInfo.type``; buckets are not emulated).
+STORAGE_TYPES = ("model", "dataset", "space")
 
 
 # -- commit operations ------------------------------------------------------------------------------
@@ -442,7 +444,7 @@ class RepoBackend:
             "disabled": False,
             "downloads": 0,
             "downloadsAllTime": 0,
-            "likes": 0,
+            "likes": self.hub.likes.count(repo.repo_type, repo.repo_id),
             "trendingScore": 0,
             "tags": card_tags(card),
             "siblings": siblings,
@@ -569,6 +571,44 @@ class RepoBackend:
             }.get(sort, sort)
             items.sort(key=lambda pair: (pair[0].get(key) is None, pair[0].get(key) or 0), reverse=descending)
         return [item for _, item in items]
+
+    def storage_listing(self, principal: Principal, namespace: str | None = None) -> list[dict[str, Any]]:
+        """The repos of the caller's own namespace, or of an organization they belong to, with the storage
+        each uses (``list_user_repos``: the settings' storage page), most recently updated first.
+
+        ``storage`` counts every distinct file content in the repo's history, once; ``storagePercent`` is
+        the repo's share of what the namespace's repos use together. Kernels are not listed (the listing's
+        types are models, datasets, Spaces and buckets). An organization the caller is not a member of is
+        a 403, an unknown one a 404.
+        """
+        hub = self.hub
+        with hub.lock:
+            if namespace is None:
+                namespace = principal.user
+            elif namespace not in hub.orgs:
+                raise NotFound(f"Organization {shown(namespace)} not found")
+            elif not hub.can_read_namespace(principal, namespace):
+                raise Forbidden(
+                    f"You must be a member of the organization {shown(namespace)} to see its repos"
+                )
+            owned = sorted(
+                (r for r in self.repos.values() if r.namespace == namespace and r.repo_type in STORAGE_TYPES),
+                key=lambda r: r.last_modified,
+                reverse=True,
+            )
+            storage = {r.uid: _history_storage(r) for r in owned}
+        total = sum(storage.values())
+        return [
+            {
+                "id": repo.repo_id,
+                "type": repo.repo_type,
+                "updatedAt": iso(repo.last_modified),
+                "visibility": "private" if repo.private else "public",
+                "storage": storage[repo.uid],
+                "storagePercent": round(100 * storage[repo.uid] / total, 2) if total else 0,
+            }
+            for repo in owned
+        ]
 
     # -- uploads ------------------------------------------------------------------------------------
     def lfs_patterns(self, tree: dict[str, FileEntry]) -> list[str]:
@@ -1487,6 +1527,12 @@ def _lfs_inventory_from_history(repo: Repo) -> dict[str, LfsFile]:
             if entry.lfs and entry.sha256 not in inventory:
                 inventory[entry.sha256] = LfsFile(entry.sha256, entry.size, path, commit.date, None)
     return inventory
+
+
+def _history_storage(repo: Repo) -> int:
+    """Bytes of every distinct file content in any commit of ``repo``."""
+    sizes = {entry.sha256: entry.size for commit in repo.commits.values() for entry in commit.tree.values()}
+    return sum(sizes.values())
 
 
 def _key(repo_type: str, repo_id: str) -> tuple[str, str]:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from airflow_provider_hub.testing._core import HubState
 
 WATCHED_TYPES = ("model", "dataset", "space", "user", "org", "bucket")
+#: The repo types of a payload (``huggingface_hub``'s ``WebhookPayloadRepo.type``): a kernel's change would
+#: fail its validation, so kernel changes are not delivered.
+PAYLOAD_REPO_TYPES = ("model", "dataset", "space")
 DOMAINS = ("repo", "discussion")
 #: Delivery attempts per change and the pause before each retry (seconds).
 DELIVERY_ATTEMPTS = 3
@@ -114,6 +117,8 @@ class WebhookBackend:
             return [dict(d) for d in self._deliveries]
 
     def _on_change(self, change: RepoChange) -> None:
+        if change.repo_type not in PAYLOAD_REPO_TYPES:
+            return
         domain = "discussion" if change.scope.startswith("discussion") else "repo"
         with self.hub.lock:
             matching = [

@@ -2,13 +2,26 @@
 
 from airflow_provider_hub.testing.routes import (
     access,
+    collections,
     discussions,
     endpoints,
     jobs,
+    likes,
     providers,
     repos,
     uploads,
     webhooks,
 )
 
-__all__ = ["access", "discussions", "endpoints", "jobs", "providers", "repos", "uploads", "webhooks"]
+__all__ = [
+    "access",
+    "collections",
+    "discussions",
+    "endpoints",
+    "jobs",
+    "likes",
+    "providers",
+    "repos",
+    "uploads",
+    "webhooks",
+]

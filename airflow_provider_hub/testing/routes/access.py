@@ -7,6 +7,8 @@
 - ``POST .../user-access-request/grant`` ``{"user"}``
 - ``GET  /api/users/{user}/overview`` (with ``orgs``), ``GET /api/organizations/{org}/overview``,
   ``GET /api/organizations/{org}/members`` (paginated)
+
+Kernel repos have no access requests: ``huggingface_hub`` refuses the calls for them.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from airflow_provider_hub.testing.http import (
 router = APIRouter()
 
 
-@repo_route(router, "/user-access-request/handle", ["POST"])
+@repo_route(router, "/user-access-request/handle", ["POST"], kernels=False)
 async def handle_request(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -47,7 +49,7 @@ async def handle_request(request: Request, namespace: str, name: str) -> dict[st
     return {"status": body["status"]}
 
 
-@repo_route(router, "/user-access-request/grant", ["POST"])
+@repo_route(router, "/user-access-request/grant", ["POST"], kernels=False)
 async def grant_access(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -56,7 +58,7 @@ async def grant_access(request: Request, namespace: str, name: str) -> dict[str,
     return {"user": user, "status": "accepted"}
 
 
-@repo_route(router, "/user-access-request/{status}", ["GET"])
+@repo_route(router, "/user-access-request/{status}", ["GET"], kernels=False)
 async def list_requests(request: Request, namespace: str, name: str, status: str) -> Response:
     hub = state_of(request)
     page, next_cursor = hub.access.listing(

@@ -3,6 +3,7 @@ rename, status, merge.
 
 The listing is not Link-paginated: ``?p=N`` pages of :data:`DISCUSSIONS_PAGE_SIZE` with a ``count``
 the client pages against (a ``count`` that ignored the filters would make it loop forever).
+Kernel repos have none: ``huggingface_hub`` refuses every discussion call for them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from airflow_provider_hub.testing.http import api_repo_type, base_url, json_body
 router = APIRouter()
 
 
-@repo_route(router, "/discussions", ["POST"])
+@repo_route(router, "/discussions", ["POST"], kernels=False)
 async def create_discussion(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -35,7 +36,7 @@ async def create_discussion(request: Request, namespace: str, name: str) -> dict
     return {**discussion_json(repo, discussion, base_url(request)), "pullRequest": discussion.is_pull_request}
 
 
-@repo_route(router, "/discussions", ["GET"])
+@repo_route(router, "/discussions", ["GET"], kernels=False)
 async def list_discussions(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     params = request.query_params
@@ -57,7 +58,7 @@ async def list_discussions(request: Request, namespace: str, name: str) -> dict[
     }
 
 
-@repo_route(router, "/discussions/{num}", ["GET"])
+@repo_route(router, "/discussions/{num}", ["GET"], kernels=False)
 async def discussion_details(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     return hub.repos.discussion_details(
@@ -65,7 +66,7 @@ async def discussion_details(request: Request, namespace: str, name: str, num: i
     )
 
 
-@repo_route(router, "/discussions/{num}/comment", ["POST"])
+@repo_route(router, "/discussions/{num}/comment", ["POST"], kernels=False)
 async def comment_discussion(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -76,7 +77,7 @@ async def comment_discussion(request: Request, namespace: str, name: str, num: i
     return {"newMessage": event}
 
 
-@repo_route(router, "/discussions/{num}/comment/{comment_id}/edit", ["POST"])
+@repo_route(router, "/discussions/{num}/comment/{comment_id}/edit", ["POST"], kernels=False)
 async def edit_comment(
     request: Request, namespace: str, name: str, num: int, comment_id: str
 ) -> dict[str, Any]:
@@ -89,7 +90,7 @@ async def edit_comment(
     return {"updatedComment": comment}
 
 
-@repo_route(router, "/discussions/{num}/comment/{comment_id}/hide", ["POST"])
+@repo_route(router, "/discussions/{num}/comment/{comment_id}/hide", ["POST"], kernels=False)
 async def hide_comment(
     request: Request, namespace: str, name: str, num: int, comment_id: str
 ) -> dict[str, Any]:
@@ -101,7 +102,7 @@ async def hide_comment(
     return {"updatedComment": comment}
 
 
-@repo_route(router, "/discussions/{num}/title", ["POST"])
+@repo_route(router, "/discussions/{num}/title", ["POST"], kernels=False)
 async def rename_discussion(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -112,7 +113,7 @@ async def rename_discussion(request: Request, namespace: str, name: str, num: in
     return {"newTitle": event}
 
 
-@repo_route(router, "/discussions/{num}/status", ["POST"])
+@repo_route(router, "/discussions/{num}/status", ["POST"], kernels=False)
 async def change_discussion_status(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.require_principal(request)
@@ -129,7 +130,7 @@ async def change_discussion_status(request: Request, namespace: str, name: str, 
     return {"newStatus": event}
 
 
-@repo_route(router, "/discussions/{num}/merge", ["POST"])
+@repo_route(router, "/discussions/{num}/merge", ["POST"], kernels=False)
 async def merge_pull_request(request: Request, namespace: str, name: str, num: int) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)

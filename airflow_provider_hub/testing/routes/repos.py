@@ -1,5 +1,5 @@
-"""Routes of the repos area: create, delete, move, settings, info, listings, history, refs, LFS storage,
-trees, downloads.
+"""Routes of the repos area: create, delete, move, settings, info, listings (the public ones and a namespace's
+own, with storage), history, refs, LFS storage, trees, downloads.
 
 Each route parses its request, calls :class:`~airflow_provider_hub.testing.backends.repos.RepoBackend`
 (``hub.repos``) and renders the answer; uploads and commits are in :mod:`.uploads`, discussions and
@@ -74,7 +74,7 @@ async def move_repo(request: Request) -> dict[str, Any]:
     return {}
 
 
-@repo_route(router, "/settings", ["PUT"])
+@repo_route(router, "/settings", ["PUT"], kernels=False)
 async def update_settings(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -112,7 +112,7 @@ async def repo_info_at(request: Request, namespace: str, name: str, revision: st
     return _info(request, namespace, name, segment(revision))
 
 
-@repo_route(router, "/auth-check", ["GET"])
+@repo_route(router, "/auth-check", ["GET"], kernels=False)
 async def auth_check(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
@@ -120,7 +120,7 @@ async def auth_check(request: Request, namespace: str, name: str) -> dict[str, A
     return {}
 
 
-@repo_route(router, "/auth-check/write", ["GET"])
+@repo_route(router, "/auth-check/write", ["GET"], kernels=False)
 async def auth_check_write(request: Request, namespace: str, name: str) -> dict[str, Any]:
     hub = state_of(request)
     hub.repos.writable(api_repo_type(request), f"{namespace}/{name}", hub.principal(request))
@@ -167,6 +167,19 @@ async def list_spaces(request: Request) -> Response:
     return _list_repos(request, "space")
 
 
+@router.get("/api/settings/repositories")
+async def list_own_repos(request: Request) -> Response:
+    hub = state_of(request)
+    return paginated(request, hub.repos.storage_listing(hub.require_principal(request)), hub.repos.page_size)
+
+
+@router.get("/api/organizations/{org}/settings/repositories")
+async def list_org_repos(request: Request, org: str) -> Response:
+    hub = state_of(request)
+    repos = hub.repos.storage_listing(hub.require_principal(request), org)
+    return paginated(request, repos, hub.repos.page_size)
+
+
 @router.post("/api/validate-yaml")
 async def validate_yaml(request: Request) -> JSONResponse:
     body = await json_body(request)
@@ -178,7 +191,7 @@ async def validate_yaml(request: Request) -> JSONResponse:
 
 
 # -- history and refs -------------------------------------------------------------------------------
-@repo_route(router, "/super-squash/{branch}", ["POST"])
+@repo_route(router, "/super-squash/{branch}", ["POST"], kernels=False)
 async def super_squash(request: Request, namespace: str, name: str, branch: str) -> dict[str, Any]:
     hub = state_of(request)
     principal = hub.principal(request)
