@@ -36,6 +36,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": _modules(
             "airflow_provider_hub.operators.repo",
             "airflow_provider_hub.operators.discussions",
+            "airflow_provider_hub.operators.collections",
             "airflow_provider_hub.operators.jobs",
             "airflow_provider_hub.operators.endpoints",
             "airflow_provider_hub.operators.inference_providers",

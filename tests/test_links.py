@@ -38,15 +38,20 @@ from airflow_provider_hub.operators.endpoints import (
 )
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 from airflow_provider_hub.operators.repo import (
+    HfCreateBranchOperator,
     HfCreateCommitOperator,
     HfCreateRepoOperator,
     HfCreateTagOperator,
+    HfDeleteBranchOperator,
+    HfDeleteLfsFilesOperator,
+    HfSquashHistoryOperator,
+    HfUpdateRepoSettingsOperator,
     HfUploadFolderOperator,
 )
 from airflow_provider_hub.sensors.discussions import HfPullRequestSensor
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
 from airflow_provider_hub.sensors.jobs import HfJobSensor
-from airflow_provider_hub.sensors.repo import HfRepoFileSensor
+from airflow_provider_hub.sensors.repo import HfRepoFileSensor, HfRevisionSensor
 from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
 from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
 from tests.helpers import xcom_value
@@ -213,7 +218,7 @@ def test_every_declared_link_resolves_after_a_successful_run(
     hub_connection: Any, run_dag: Any, s3: Any, tmp_path: Path
 ) -> None:
     """One task per operator class that declares a link; after a green run each declared link is a URL."""
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, chain
 
     hub_connection.set_job_plan(durations=(0.1, 0.2), logs=("done",))
     hub_connection.set_endpoint_plan("ep", [("pending", 0.1), ("running", None)])
@@ -241,15 +246,20 @@ def test_every_declared_link_resolves_after_a_successful_run(
         create >> upload >> commit >> [tag, sense]
         num = "{{ ti.xcom_pull(task_ids='open_pr')['num'] }}"
         question = "{{ ti.xcom_pull(task_ids='open_question')['num'] }}"
-        commit >> (
-            HfCreatePullRequestOperator(task_id="open_pr", repo_id=repo, title="Review")
-            >> HfCommentDiscussionOperator(task_id="comment", repo_id=repo, discussion_num=num, comment="ok")
-            >> HfMergePullRequestOperator(task_id="merge", repo_id=repo, discussion_num=num)
-            >> HfPullRequestSensor(task_id="sense_pr", repo_id=repo, discussion_num=num, poke_interval=0.1)
-        )
-        commit >> (
-            HfCreatePullRequestOperator(task_id="open_question", repo_id=repo, title="Question")
-            >> HfChangeDiscussionStatusOperator(task_id="close", repo_id=repo, discussion_num=question)
+        chain(
+            [tag, sense],
+            HfCreatePullRequestOperator(task_id="open_pr", repo_id=repo, title="Review"),
+            HfCommentDiscussionOperator(task_id="comment", repo_id=repo, discussion_num=num, comment="ok"),
+            HfMergePullRequestOperator(task_id="merge", repo_id=repo, discussion_num=num),
+            HfPullRequestSensor(task_id="sense_pr", repo_id=repo, discussion_num=num, poke_interval=0.1),
+            HfUpdateRepoSettingsOperator(task_id="settings", repo_id=repo, gated="auto"),
+            HfCreateBranchOperator(task_id="branch", repo_id=repo, branch="rc"),
+            HfRevisionSensor(task_id="sense_revision", repo_id=repo, revision="rc", poke_interval=0.1),
+            HfDeleteBranchOperator(task_id="drop_branch", repo_id=repo, branch="rc"),
+            HfDeleteLfsFilesOperator(task_id="lfs_dry_run", repo_id=repo),
+            HfCreatePullRequestOperator(task_id="open_question", repo_id=repo, title="Question"),
+            HfChangeDiscussionStatusOperator(task_id="close", repo_id=repo, discussion_num=question),
+            HfSquashHistoryOperator(task_id="squash", repo_id=repo, commit_message="Snapshot"),
         )
         HfAcceptAccessRequestsOperator(task_id="triage", repo_id="alice/gated", allow_users=["bob"])
         run_job = HfRunJobOperator(

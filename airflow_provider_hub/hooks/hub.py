@@ -22,6 +22,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_hub._offloop import aget_connection, amask_secret
 from airflow_provider_hub.hooks.access import AccessHookMixin
 from airflow_provider_hub.hooks.async_clients import aclose_loop_clients, in_flight_limit, shared_client
+from airflow_provider_hub.hooks.collections import CollectionsHookMixin
 from airflow_provider_hub.hooks.discussions import DiscussionsHookMixin
 from airflow_provider_hub.hooks.endpoints import EndpointsHookMixin
 from airflow_provider_hub.hooks.errors import map_hub_error, one_line
@@ -70,6 +71,7 @@ CLIENT_RETRIED_METHODS = frozenset(
 class HfHubHook(
     RepoHookMixin,
     DiscussionsHookMixin,
+    CollectionsHookMixin,
     JobsHookMixin,
     EndpointsHookMixin,
     InferenceProvidersHookMixin,

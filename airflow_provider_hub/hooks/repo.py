@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_hub.exceptions import HfHubNotFoundError
 from airflow_provider_hub.hooks.commit import CommitEngine, CommitOutcome
 from airflow_provider_hub.hooks.host import HubArea
 from airflow_provider_hub.lineage import report_repo
@@ -80,6 +81,137 @@ class RepoHookMixin(HubArea):
             subject=f"{repo_type} {repo_id}@{revision or 'main'}",
         )
         return info.sha
+
+    def update_repo_settings(
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        private: bool | None = None,
+        gated: str | bool | None = None,
+    ) -> None:
+        """Change visibility and gating (``None`` leaves a setting as it is); setting a value twice changes nothing."""
+        self.call(
+            "update_repo_settings",
+            repo_id,
+            private=private,
+            gated=gated,
+            repo_type=repo_type,
+            subject=f"{repo_type} {repo_id}",
+        )
+
+    def delete_repo(self, repo_id: str, *, repo_type: str = "model", missing_ok: bool = True) -> bool:
+        """Delete the repo; ``False`` when it did not exist (``missing_ok``), as after a delete whose answer was lost."""
+        try:
+            self.call(
+                "delete_repo",
+                repo_id,
+                repo_type=repo_type,
+                idempotent=missing_ok,
+                subject=f"{repo_type} {repo_id}",
+            )
+        except HfHubNotFoundError as exc:
+            if missing_ok or exc.attempts > 1:
+                return False
+            raise
+        return True
+
+    def create_branch(
+        self,
+        repo_id: str,
+        branch: str,
+        *,
+        revision: str | None = None,
+        repo_type: str = "model",
+        exist_ok: bool = True,
+    ) -> str:
+        """Create ``branch`` at ``revision`` (default ``main``); returns the commit it points at.
+
+        With ``exist_ok`` an existing branch is fine, wherever it points.
+        """
+        self.call(
+            "create_branch",
+            repo_id,
+            branch=branch,
+            revision=revision,
+            repo_type=repo_type,
+            exist_ok=exist_ok,
+            idempotent=exist_ok,
+            subject=f"{repo_type} {repo_id}",
+        )
+        return self.repo_head(repo_id, repo_type=repo_type, revision=branch)
+
+    def delete_branch(
+        self, repo_id: str, branch: str, *, repo_type: str = "model", missing_ok: bool = True
+    ) -> bool:
+        """Delete ``branch``; ``False`` when it did not exist (``missing_ok``), as after a delete whose answer was lost."""
+        try:
+            self.call(
+                "delete_branch",
+                repo_id,
+                branch=branch,
+                repo_type=repo_type,
+                subject=f"{repo_type} {repo_id}@{branch}",
+            )
+        except HfHubNotFoundError as exc:
+            if missing_ok or exc.attempts > 1:
+                return False
+            raise
+        return True
+
+    def squash_history(
+        self,
+        repo_id: str,
+        *,
+        branch: str = "main",
+        commit_message: str | None = None,
+        repo_type: str = "model",
+    ) -> str:
+        """Squash the history of ``branch`` into one commit (tags keep their commits); returns the new head.
+
+        Repeating it (after a lost answer, in a retried task) squashes that one commit into one again: the
+        history stays one commit, with the same files.
+        """
+        subject = f"{repo_type} {repo_id}@{branch}"
+        self.call(
+            "super_squash_history",
+            repo_id,
+            branch=branch,
+            commit_message=commit_message,
+            repo_type=repo_type,
+            subject=subject,
+        )
+        return self.repo_head(repo_id, repo_type=repo_type, revision=branch)
+
+    def list_lfs_files(self, repo_id: str, *, repo_type: str = "model") -> list[Any]:
+        """Every LFS object stored for the repo (``LFSFileInfo``: ``file_oid``, ``filename``, ``size``, ``pushed_at``)."""
+        return list(
+            self.call("list_lfs_files", repo_id, repo_type=repo_type, subject=f"{repo_type} {repo_id}")
+        )
+
+    def delete_lfs_files(self, repo_id: str, lfs_files: Sequence[Any], *, repo_type: str = "model") -> None:
+        """Permanently delete LFS objects from the repo's storage (and the history that points to them).
+
+        Deleting objects that are gone already changes nothing, so the request is repeated safely.
+        """
+        self.call(
+            "permanently_delete_lfs_files",
+            repo_id,
+            list(lfs_files),
+            repo_type=repo_type,
+            subject=f"{repo_type} {repo_id}",
+        )
+
+    def referenced_lfs_objects(self, repo_id: str, *, repo_type: str = "model") -> set[str]:
+        """The sha256 of every LFS file at the head of a branch or a tag: what storage clean-ups must keep."""
+        refs = self.call("list_repo_refs", repo_id, repo_type=repo_type, subject=f"{repo_type} {repo_id}")
+        heads = {ref.target_commit for ref in [*refs.branches, *refs.tags]}
+        kept: set[str] = set()
+        for head in heads:
+            for entry in self.list_repo_tree(repo_id, repo_type=repo_type, revision=head):
+                if entry.lfs is not None:
+                    kept.add(entry.lfs.sha256)
+        return kept
 
     def get_paths_info(
         self, repo_id: str, paths: Sequence[str], *, repo_type: str = "model", revision: str | None = None

@@ -638,3 +638,310 @@ class HfCreateTagOperator(_HfRepoOperator):
             "commit_oid": target,
             "created": created,
         }
+
+
+# -- repo lifecycle and hygiene --------------------------------------------------------------------------
+
+
+class _HfRepoSettingOperator(_HfRepoOperator):
+    """Lifecycle operators: they change a repo (or a ref) but make no commit of their own."""
+
+    operator_extra_links: Collection[BaseOperatorLink] = (HfRepoLink(),)
+
+
+class HfUpdateRepoSettingsOperator(_HfRepoSettingOperator):
+    """Make a repo public or private, and gated or not (at a release, say); ``None`` leaves a setting as it is.
+
+    Example::
+
+        HfUpdateRepoSettingsOperator(task_id="publish", repo_id="acme/sentiment", private=False, gated="auto")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param private: ``True`` or ``False``.
+    :param gated: ``False``, ``"auto"`` or ``"manual"``. (templated)
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "repo_type", "private", "gated"}`` as the repo now is.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "repo_type", "gated")
+
+    def __init__(
+        self, *, repo_id: str, private: bool | None = None, gated: str | bool | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.private = private
+        self.gated = gated
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        if self.private is not None:
+            check_bool(self.private, "private")
+        if self.gated not in (None, False, "auto", "manual"):
+            raise ValueError(f"gated must be False, 'auto' or 'manual'; got {self.gated!r}")
+        if self.private is None and self.gated is None:
+            raise ValueError(f"{self.task_id}: nothing to change: pass private and/or gated")
+        repo_id, repo_type = self._checked_repo()
+        self.hook.update_repo_settings(repo_id, repo_type=repo_type, private=self.private, gated=self.gated)
+        info = self.hook.call("repo_info", repo_id, repo_type=repo_type, subject=f"{repo_type} {repo_id}")
+        HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
+        return {"repo_id": repo_id, "repo_type": repo_type, "private": info.private, "gated": info.gated}
+
+
+class HfCreateBranchOperator(_HfRepoSettingOperator):
+    """Create a branch at a revision (default ``main``); an existing branch is fine unless ``exist_ok=False``.
+
+    Example::
+
+        HfCreateBranchOperator(task_id="branch", repo_id="acme/sentiment", branch="release-{{ dag_run.run_after | ds }}")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param branch: the branch's name. (templated)
+    :param revision: where it starts: a branch, tag or commit. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param exist_ok: succeed when the branch exists already.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "branch", "commit_oid"}``.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "branch", "revision", "repo_type")
+
+    def __init__(
+        self, *, repo_id: str, branch: str, revision: str | None = None, exist_ok: bool = True, **kwargs: Any
+    ) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.branch = branch
+        self.revision = revision
+        self.exist_ok = exist_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        check_branch(self.branch)
+        check_revision(self.revision)
+        repo_id, repo_type = self._checked_repo()
+        head = self.hook.create_branch(
+            repo_id,
+            self.branch,
+            revision=self.revision,
+            repo_type=repo_type,
+            exist_ok=check_bool(self.exist_ok, "exist_ok"),
+        )
+        HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
+        return {"repo_id": repo_id, "branch": self.branch, "commit_oid": head}
+
+
+class HfDeleteBranchOperator(_HfRepoSettingOperator):
+    """Delete a branch; a missing one is fine unless ``missing_ok=False``.
+
+    Example::
+
+        HfDeleteBranchOperator(task_id="drop_branch", repo_id="acme/sentiment", branch="experiment")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param branch: the branch's name (not ``main``). (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param missing_ok: succeed when the branch does not exist.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "branch", "deleted"}`` (``deleted`` is ``False`` for a missing branch).
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "branch", "repo_type")
+
+    def __init__(self, *, repo_id: str, branch: str, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.branch = branch
+        self.missing_ok = missing_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        check_branch(self.branch)
+        if self.branch == "main":
+            raise ValueError("branch='main' cannot be deleted: the Hub keeps every repo's main branch")
+        repo_id, repo_type = self._checked_repo()
+        deleted = self.hook.delete_branch(
+            repo_id, self.branch, repo_type=repo_type, missing_ok=check_bool(self.missing_ok, "missing_ok")
+        )
+        HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
+        return {"repo_id": repo_id, "branch": self.branch, "deleted": deleted}
+
+
+class HfDeleteRepoOperator(_HfRepoSettingOperator):
+    """Delete a repo, for good; a missing one is fine unless ``missing_ok=False``.
+
+    Example::
+
+        HfDeleteRepoOperator(task_id="drop_scratch", repo_id="acme/scratch-{{ dag_run.run_after | ds_nodash }}")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param missing_ok: succeed when the repo does not exist.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "repo_type", "deleted"}``.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "repo_type")
+    operator_extra_links = ()  # a deleted repo has no page
+
+    def __init__(self, *, repo_id: str, missing_ok: bool = True, **kwargs: Any) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.missing_ok = missing_ok
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        repo_id, repo_type = self._checked_repo()
+        deleted = self.hook.delete_repo(
+            repo_id, repo_type=repo_type, missing_ok=check_bool(self.missing_ok, "missing_ok")
+        )
+        return {"repo_id": repo_id, "repo_type": repo_type, "deleted": deleted}
+
+
+class HfSquashHistoryOperator(_HfRepoSettingOperator):
+    """Squash a branch's whole history into one commit holding its current files.
+
+    **This destroys the branch's history**: every earlier commit of the branch is gone from it, and with
+    it the ability to check out, diff or revert to them (tags keep pointing at their commits, as on the
+    Hub). Nightly snapshots piling up thousands of commits are the use case (the Hub's client warns past
+    500). Run it again and the history stays one commit.
+
+    Example::
+
+        HfSquashHistoryOperator(task_id="squash", repo_id="acme/reviews", repo_type="dataset",
+                                commit_message="Snapshot {{ dag_run.run_after | ds }}")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param branch: the branch (default ``main``). (templated)
+    :param commit_message: the one commit's message (default: the client's). (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "branch", "head_oid"}``.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "branch", "commit_message", "repo_type")
+    operator_extra_links = (HfRepoLink(), HfCommitLink())
+
+    def __init__(
+        self, *, repo_id: str, branch: str = "main", commit_message: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.branch = branch
+        self.commit_message = commit_message
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        check_branch(self.branch)
+        if self.commit_message is not None:
+            check_commit_message(self.commit_message)
+        repo_id, repo_type = self._checked_repo()
+        head = self.hook.squash_history(
+            repo_id, branch=self.branch, commit_message=self.commit_message, repo_type=repo_type
+        )
+        repo_url = self.hook.repo_url(repo_id, repo_type)
+        self.lineage.wrote_repo(self.hook.endpoint, repo_type, repo_id, head)
+        HfRepoLink.persist(context, repo_url)
+        HfCommitLink.persist(context, f"{repo_url}/commit/{head}")
+        self.log.info("History of %s@%s is one commit now: %s", repo_id, self.branch, head)
+        return {"repo_id": repo_id, "branch": self.branch, "head_oid": head}
+
+
+class HfDeleteLfsFilesOperator(_HfRepoSettingOperator):
+    """Free a repo's LFS storage: permanently delete the LFS files no branch head or tag uses, by policy.
+
+    Candidates are the repo's stored LFS objects that no file at the head of a branch or at a tag
+    references, narrowed to those pushed before ``older_than`` and/or whose name matches ``patterns``. With
+    ``dry_run`` (the default) nothing is deleted: the task reports what would be freed. Deleting rewrites
+    the history that points to the objects (old revisions lose those files). Run it again and it finds
+    nothing more to delete.
+
+    Example::
+
+        HfDeleteLfsFilesOperator(task_id="free_storage", repo_id="acme/reviews", repo_type="dataset",
+                                 older_than=30, patterns=["snapshots/*.parquet"], dry_run=False)
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param older_than: only objects pushed before this: a ``timedelta``, a number of days, or an ISO date.
+        (templated)
+    :param patterns: only objects whose (first) file name matches one of these globs. (templated)
+    :param dry_run: report, delete nothing.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"dry_run", "files", "bytes", "deleted"}``: how many objects match and their size, and how
+        many were deleted (``0`` in a dry run).
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "repo_type", "older_than", "patterns")
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        older_than: Any = None,
+        patterns: list[str] | str | None = None,
+        dry_run: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, **kwargs)
+        self.older_than = older_than
+        self.patterns = patterns
+        # Not `self.dry_run`: BaseOperator has a dry_run() method.
+        self.report_only = dry_run
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from huggingface_hub.utils import filter_repo_objects
+
+        cutoff = cutoff_time(self.older_than)
+        patterns = check_patterns(self.patterns, "patterns") or None
+        dry_run = check_bool(self.report_only, "dry_run")
+        repo_id, repo_type = self._checked_repo()
+        kept = self.hook.referenced_lfs_objects(repo_id, repo_type=repo_type)
+        unused = [f for f in self.hook.list_lfs_files(repo_id, repo_type=repo_type) if f.file_oid not in kept]
+        old = [f for f in unused if cutoff is None or f.pushed_at < cutoff]
+        doomed = list(filter_repo_objects(old, allow_patterns=patterns, key=lambda f: f.filename))
+        size = sum(f.size for f in doomed)
+        for lfs_file in doomed:
+            self.log.info(
+                "%s %s (%d bytes, pushed %s)",
+                "Would delete" if dry_run else "Deleting",
+                lfs_file.filename,
+                lfs_file.size,
+                lfs_file.pushed_at,
+            )
+        if doomed and not dry_run:
+            self.hook.delete_lfs_files(repo_id, doomed, repo_type=repo_type)
+        HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
+        return {
+            "dry_run": dry_run,
+            "files": len(doomed),
+            "bytes": size,
+            "deleted": 0 if dry_run else len(doomed),
+        }
+
+
+def check_branch(branch: Any, field_name: str = "branch") -> None:
+    """A branch name: a non-empty string without spaces or ``..`` (``refs/heads/x`` is accepted too)."""
+    if (
+        not isinstance(branch, str)
+        or not branch.strip()
+        or any(c.isspace() for c in branch)
+        or ".." in branch
+    ):
+        raise ValueError(f"{field_name} must be a branch name without spaces or '..'; got {branch!r}")
+
+
+def cutoff_time(older_than: Any) -> Any:
+    """``older_than`` (a ``timedelta``, a number of days, an ISO date or datetime) as an aware datetime."""
+    import datetime as dt
+
+    import pendulum
+
+    if older_than is None:
+        return None
+    if isinstance(older_than, dt.timedelta):
+        return pendulum.now("UTC") - older_than
+    if isinstance(older_than, (int, float)) and not isinstance(older_than, bool) and older_than >= 0:
+        return pendulum.now("UTC") - dt.timedelta(days=float(older_than))
+    if isinstance(older_than, str):
+        text = older_than.strip()
+        try:
+            return (
+                pendulum.now("UTC") - dt.timedelta(days=float(text))
+                if text.replace(".", "", 1).isdigit()
+                else pendulum.parse(text, tz="UTC")
+            )
+        except (ValueError, pendulum.parsing.exceptions.ParserError):
+            pass
+    raise ValueError(f"older_than must be a timedelta, a number of days or an ISO date; got {older_than!r}")

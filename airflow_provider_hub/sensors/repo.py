@@ -13,7 +13,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout, Airfl
 from airflow_provider_hub.links import HfRepoLink
 from airflow_provider_hub.operators.base import hub_template_fields
 from airflow_provider_hub.sensors.base import HfHubBaseSensor
-from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, find_file
+from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, HfRevisionTrigger, find_file
 from airflow_provider_hub.utils.checks import (
     check_path_in_repo,
     check_repo_id,
@@ -118,3 +118,92 @@ class HfRepoFileSensor(HfHubBaseSensor):
                 raise AirflowSkipException(event.get("message", "timed out"))
             raise AirflowSensorTimeout(event.get("message", "timed out"))
         raise AirflowException(event.get("message", f"Unexpected trigger event: {event!r}"))
+
+
+class HfRevisionSensor(HfHubBaseSensor):
+    """Wait until a revision (a branch, tag or commit) exists in a repo: a release tag, a review branch.
+
+    Works in ``poke`` and ``reschedule`` mode, or deferrable
+    (:class:`~airflow_provider_hub.triggers.repo.HfRevisionTrigger`). A repo that does not exist yet is
+    waited for too. Returns ``{"revision", "commit_oid"}`` through XCom.
+
+    Example::
+
+        HfRevisionSensor(task_id="wait_for_release", repo_id="acme/sentiment", revision="v2", mode="reschedule")
+
+    :param repo_id: ``namespace/name``. (templated)
+    :param revision: the branch, tag or commit to wait for. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param deferrable: wait in the triggerer.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    """
+
+    template_fields: Sequence[str] = hub_template_fields("repo_id", "revision", "repo_type")
+    operator_extra_links = (HfRepoLink(),)
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        revision: str,
+        repo_type: str = "model",
+        poke_interval: float = 60,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(poke_interval=poke_interval, **kwargs)
+        self.repo_id = repo_id
+        self.revision = revision
+        self.repo_type = repo_type
+
+    def _target(self) -> tuple[str, str]:
+        if not isinstance(self.revision, str) or not self.revision.strip():
+            raise ValueError(f"revision must be a branch, tag or commit; got {self.revision!r}")
+        check_revision(self.revision)
+        repo_type = check_repo_type(self.repo_type)
+        check_repo_id(self.repo_id)
+        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
+
+    def poke(self, context: Context) -> PokeReturnValue:
+        from airflow_provider_hub.exceptions import HfHubNotFoundError
+
+        repo_id, repo_type = self._target()
+        HfRepoLink.persist(context, self.hook.repo_url(repo_id, repo_type))
+        try:
+            head = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)
+        except HfHubNotFoundError:
+            self.log.info("%s@%s does not exist yet", repo_id, self.revision)
+            return PokeReturnValue(is_done=False)
+        return PokeReturnValue(is_done=True, xcom_value={"revision": self.revision, "commit_oid": head})
+
+    def execute(self, context: Context) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        first = self.poke(context)
+        if first.is_done:
+            return first.xcom_value
+        repo_id, repo_type = self._target()
+        timeout = float(self.timeout) if self.timeout is not None else None
+        self.defer(
+            trigger=HfRevisionTrigger(
+                repo_id=repo_id,
+                revision=self.revision,
+                repo_type=repo_type,
+                poll_interval=float(self.poke_interval),
+                end_time=time.time() + timeout if timeout is not None else None,
+                hf_conn_id=self.hf_conn_id,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=timeout + float(self.poke_interval) + 60)
+            if timeout is not None
+            else None,
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        status = event.get("status")
+        if status == "success":
+            return {"revision": event["revision"], "commit_oid": event["commit_oid"]}
+        if status == "timeout":
+            if self.soft_fail:
+                raise AirflowSkipException(event.get("message") or "timed out")
+            raise AirflowSensorTimeout(event.get("message") or "timed out")
+        raise AirflowException(event.get("message") or f"Unexpected trigger event: {event!r}")

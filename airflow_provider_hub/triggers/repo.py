@@ -129,6 +129,61 @@ class HfRepoFileTrigger(HfPollingTrigger["dict[str, Any] | None"]):
         return {"status": status, "message": message}
 
 
+class HfRevisionTrigger(HfPollingTrigger["str | None"]):
+    """Poll a repo until ``revision`` (a branch, tag or commit) exists, then fire one event.
+
+    One light read per interval (``GET /api/{type}s/{repo}/revision/{rev}?expand=sha``). A repo or revision
+    that does not exist yet is waited for. Payload: ``{"status": "success" | "timeout" | "error", "revision",
+    "commit_oid", "message"}``.
+
+    Example::
+
+        HfRevisionTrigger(repo_id="alice/m", revision="v2", poll_interval=60)
+
+    :param repo_id: ``namespace/name``.
+    :param revision: the branch, tag or commit to wait for.
+    :param repo_type: ``model``, ``dataset`` or ``space``.
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :param poll_interval: seconds between reads; ``None``: ``[huggingface_hub] default_poll_interval``.
+    :param end_time: give up at this wall-clock time (epoch seconds); ``None`` waits forever.
+    """
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        revision: str,
+        repo_type: str = "model",
+        hf_conn_id: str = DEFAULT_CONN_ID,
+        poll_interval: float | None = None,
+        end_time: float | None = None,
+    ) -> None:
+        super().__init__(
+            hf_conn_id=hf_conn_id,
+            poll_interval=None if poll_interval is None else float(poll_interval),
+            end_time=end_time,
+        )
+        self.repo_id, self.revision, self.repo_type = repo_id, revision, repo_type
+
+    @property
+    def subject(self) -> str:
+        return f"{self.repo_type} {self.repo_id}@{self.revision}"
+
+    async def read(self, hook: HfHubAsyncHook) -> str | None:
+        from airflow_provider_hub.exceptions import HfHubNotFoundError
+
+        try:
+            return await hook.get_repo_head(self.repo_id, self.repo_type, self.revision)
+        except HfHubNotFoundError:
+            return None  # not there yet
+
+    def judge(self, reading: str | None) -> Verdict:
+        return Verdict.WAITING if reading is None else Verdict.DONE
+
+    def payload(self, status: str, reading: str | None, message: str | None) -> dict[str, Any]:
+        return {"status": status, "revision": self.revision, "commit_oid": reading, "message": message}
+
+
 class HfRepoCommitTrigger(HfPollingTrigger["dict[str, Any] | None"], BaseEventTrigger):
     """Fire when the head commit of ``revision`` of a repo changes, by polling (no inbound networking).
 
