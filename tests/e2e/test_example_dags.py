@@ -44,6 +44,8 @@ RUN_BELOW = {
     "example_dataset_refresh_webhook_setup",
     "example_hf_job_pipeline",
     "example_publish_model",
+    "example_release_review",
+    "example_repo_hygiene",
     "example_s3_mirror",
 }
 
@@ -60,13 +62,16 @@ def run_on(run_type: str, day: pendulum.DateTime) -> dict[str, Any]:
 
 
 def assert_every_template_rendered(dag_run: Any) -> None:
-    """Every task instance of ``dag_run`` recorded its rendered template fields, none left unrendered."""
+    """Every task instance of ``dag_run`` that ran recorded its rendered template fields, none left unrendered
+    (a task a branch skipped renders nothing)."""
     from airflow import settings
     from airflow.models.renderedtifields import RenderedTaskInstanceFields
 
     assert dag_run.logical_date is None or dag_run.logical_date == dag_run.run_after
     with settings.Session() as session:
         for ti in dag_run.get_task_instances(session=session):
+            if ti.state == "skipped":
+                continue
             fields = RenderedTaskInstanceFields.get_templated_fields(ti, session=session)
             assert fields is not None, f"{ti.task_id} rendered nothing"
             assert "{{" not in json.dumps(fields, default=str), (ti.task_id, fields)
@@ -555,3 +560,102 @@ def test_dataset_refresh_started_by_hand_refreshes_from_the_head_of_main(
     expected = {"repo_id": REFRESH_DATASET, "revision": head, "rows": 2, "labels": {"neg": 1, "pos": 1}}
     assert xcom_value(dag_run, "refresh") == expected
     assert json.loads((summaries / f"{head}.json").read_text()) == expected
+
+
+# -- release through review, and repo hygiene ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("run_type", RUN_TYPES)
+def test_release_review_merges_a_passing_candidate_tags_and_publishes(
+    run_type: str, subprocess_hub: Any, run_dag: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from huggingface_hub import HfApi
+
+    day = pendulum.datetime(2026, 1, 5, tz="UTC")
+    dag_run = run_dag(load_example("example_release_review"), **run_on(run_type, day))
+    states = task_states(dag_run)
+    assert states == {
+        **dict.fromkeys(
+            [
+                "create_repo",
+                "open_review",
+                "evaluate",
+                "package",
+                "push_candidate",
+                "report",
+                "decide",
+                "merge",
+            ],
+            "success",
+        ),
+        "reject": "skipped",
+        "tag_release": "success",
+        "make_public": "success",
+    }
+    assert_every_template_rendered(dag_run)
+    api = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token)
+    repo = f"{subprocess_hub.user}/release-review-demo"
+    num = xcom_value(dag_run, "open_review")["num"]
+    details = api.get_discussion_details(repo, num)
+    accuracy = xcom_value(dag_run, "evaluate")["accuracy"]
+    assert details.status == "merged" and details.title == "Candidate 2026-01-05"
+    comments = [e.content for e in details.events if e.type == "comment"]
+    assert any(f"Held-out accuracy: **{accuracy}**" in c for c in comments)
+    head = api.model_info(repo).sha
+    assert details.merge_commit_oid == head and "config.json" in api.list_repo_files(repo)
+    assert [(t.name, t.target_commit) for t in api.list_repo_refs(repo).tags] == [("v20260105", head)]
+    assert api.model_info(repo).private is False
+    assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": subprocess_hub.token})
+
+
+def test_release_review_closes_a_failing_candidate(subprocess_hub: Any, run_dag: Any) -> None:
+    from huggingface_hub import HfApi
+
+    dag_run = run_dag(load_example("example_release_review"), run_conf={"min_accuracy": 0.99})
+    states = task_states(dag_run)
+    assert (states["merge"], states["reject"], states["tag_release"], states["make_public"]) == (
+        "skipped",
+        "success",
+        "skipped",
+        "skipped",
+    )
+    api = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token)
+    repo = f"{subprocess_hub.user}/release-review-demo"
+    assert api.get_discussion_details(repo, xcom_value(dag_run, "open_review")["num"]).status == "closed"
+    assert api.list_repo_files(repo) == [".gitattributes"] and api.model_info(repo).private is True
+
+
+def test_repo_hygiene_squashes_and_frees_only_unreferenced_storage(hub_connection: Any, run_dag: Any) -> None:
+    from huggingface_hub import HfApi
+
+    api = HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+    dataset = f"{hub_connection.user}/nightly-snapshots"
+    api.create_repo(dataset, repo_type="dataset")
+    for day in range(3):  # three nightly snapshots, each replacing the last
+        api.upload_file(
+            path_or_fileobj=f"\0snapshot {day}".encode(),
+            path_in_repo="snapshot.bin",
+            repo_id=dataset,
+            repo_type="dataset",
+        )
+    api.create_tag(
+        dataset,
+        tag="2026-01-01",
+        repo_type="dataset",
+        revision=api.list_repo_commits(dataset, repo_type="dataset")[1].commit_id,
+    )
+    dag_run = run_dag(load_example("example_repo_hygiene", "example_release_review"), run_conf={"keep_days": 0})
+    assert set(task_states(dag_run).values()) == {"success"}
+    assert [c.title for c in api.list_repo_commits(dataset, repo_type="dataset")][0].startswith(
+        "Snapshots up to "
+    )
+    assert len(api.list_repo_commits(dataset, repo_type="dataset")) == 1
+    preview, cleaned = xcom_value(dag_run, "preview_clean_up"), xcom_value(dag_run, "clean_up")
+    assert (preview["dry_run"], preview["files"], preview["deleted"]) == (
+        True,
+        1,
+        0,
+    )  # snapshot 0: nothing keeps it
+    assert (cleaned["files"], cleaned["deleted"], cleaned["bytes"]) == (1, 1, preview["bytes"])
+    # The head's snapshot and the tagged one stay.
+    assert len(list(api.list_lfs_files(dataset, repo_type="dataset"))) == 2
