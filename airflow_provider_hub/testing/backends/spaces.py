@@ -190,9 +190,8 @@ class SpaceBackend:
         with self.hub.lock:
             repo = self.hub.repos.get("space", repo_id)
             if repo is not None:
-                self._space(
-                    repo
-                )  # a Space that had no runtime yet keeps its current one until its next start
+                # A Space with no runtime yet gets it now: the new plan waits for its next start.
+                self._space(repo)
             self.plans[repo_id.lower()] = SpacePlan(steps, error_message)
 
     # -- state --------------------------------------------------------------------------------------
