@@ -37,6 +37,7 @@ BACKENDS = (
     backends.jobs,
     backends.endpoints,
     backends.providers,
+    backends.spaces,
 )
 # The repos routers come first, as their paths are the Hub's most general ones.
 ROUTERS = (
@@ -50,6 +51,7 @@ ROUTERS = (
     routes.jobs.router,
     routes.endpoints.router,
     routes.providers.router,
+    routes.spaces.router,
 )
 
 

@@ -22,6 +22,7 @@ CONTROL_METHODS = frozenset(
         "add_access_requests",
         "set_job_plan",
         "set_endpoint_plan",
+        "set_space_plan",
         "set_inference_providers",
         "inject_fault",
         "remove_fault",

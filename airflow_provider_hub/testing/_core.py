@@ -1,6 +1,6 @@
 """Shared state of the Hub emulator: identity, authentication and the change feed.
 
-Each Hub area (repos, jobs, endpoints, ...) keeps its state and rules in its own backend
+Each Hub area (repos, Spaces, jobs, endpoints, ...) keeps its state and rules in its own backend
 (:mod:`airflow_provider_hub.testing.backends`); they all hang off one :class:`HubState`, which owns
 the single lock that serialises mutations.
 """
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from airflow_provider_hub.testing.backends.likes import LikeBackend
     from airflow_provider_hub.testing.backends.providers import ProviderBackend
     from airflow_provider_hub.testing.backends.repos import RepoBackend
+    from airflow_provider_hub.testing.backends.spaces import SpaceBackend
     from airflow_provider_hub.testing.backends.webhooks import WebhookBackend
 
 DEFAULT_USER = "alice"
@@ -100,6 +101,7 @@ class HubState:
     jobs: JobBackend
     endpoints: EndpointBackend
     providers: ProviderBackend
+    spaces: SpaceBackend
 
     def __init__(self, *, seed: int = 0, data_dir: str | None = None, jobs_mode: str = "simulate") -> None:
         self.lock = threading.RLock()

@@ -114,8 +114,8 @@ class HubEmulator:
         self.stop()
 
     def reset(self) -> None:
-        """Forget every repo, like, collection, Job, Endpoint, request and fault; keep the default user
-        and token."""
+        """Forget every repo, like, collection, Space runtime, Job, Endpoint, request and fault; keep the
+        default user and token."""
         self.state.close()
         base_url = self.state.base_url
         self.state = self._new_state()
@@ -215,6 +215,20 @@ class HubEmulator:
     def set_endpoint_plan(self, name: str, transitions: Sequence[tuple[str, float | None]]) -> None:
         """The status sequence of Endpoint ``name`` from its next create/update/resume on."""
         self.state.endpoints.set_plan(name, [(status, after) for status, after in transitions])
+
+    def set_space_plan(
+        self,
+        repo_id: str,
+        transitions: Sequence[tuple[str, float | None]],
+        *,
+        error_message: str | None = None,
+    ) -> None:
+        """The stage sequence of Space ``repo_id`` from its next create, restart, hardware change or commit
+        on ``main`` on, e.g. ``[("BUILDING", 0.5), ("RUNNING", None)]``; ``error_message`` is what its error
+        stages (``BUILD_ERROR``, ``RUNTIME_ERROR``, ``CONFIG_ERROR``, ``NO_APP_FILE``) report."""
+        self.state.spaces.set_plan(
+            repo_id, [(stage, after) for stage, after in transitions], error_message=error_message
+        )
 
     def set_inference_providers(self, model_id: str, providers: Mapping[str, Mapping[str, Any]]) -> None:
         """The model's provider mapping and the router's metadata, keyed by provider name."""

@@ -12,7 +12,8 @@ from airflow_provider_hub.testing.backends import (
     likes,
     providers,
     repos,
+    spaces,
     webhooks,
 )
 
-__all__ = ["access", "collections", "endpoints", "jobs", "likes", "providers", "repos", "webhooks"]
+__all__ = ["access", "collections", "endpoints", "jobs", "likes", "providers", "repos", "spaces", "webhooks"]

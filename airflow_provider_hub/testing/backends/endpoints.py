@@ -1,8 +1,8 @@
 """The Inference Endpoints area's backend (``/v2``): Endpoints, their plans and their derived status.
 
 An Endpoint's status is derived from the time elapsed since its last lifecycle start (create, update,
-resume) and the plan for its name (:meth:`EndpointBackend.set_plan`), so tests control timings without
-background threads. A running Endpoint advertises ``status.url`` = ``{base}/_endpoints/{ns}/{name}``,
+resume) and the plan for its name (:meth:`EndpointBackend.set_plan`; :mod:`.plans`), so tests control
+timings without background threads. A running Endpoint advertises ``status.url`` = ``{base}/_endpoints/{ns}/{name}``,
 whose health route answers 200 only while it is running.
 """
 
@@ -15,19 +15,20 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.testing._core import Principal
+from airflow_provider_hub.testing.backends.plans import Plan, parse_plan, stage_at
 from airflow_provider_hub.testing.errors import BadRequest, Conflict, Forbidden, NotFound
 
 if TYPE_CHECKING:
     from airflow_provider_hub.testing._core import HubState
 
 #: Plan used when none was set for an Endpoint's name.
-DEFAULT_PLAN: tuple[tuple[str, float | None], ...] = (
+DEFAULT_PLAN: Plan = (
     ("pending", 0.2),
     ("initializing", 0.3),
     ("running", None),
 )
 #: Plan of an update when none was set: a short ``updating`` phase, then running again.
-DEFAULT_UPDATE_PLAN: tuple[tuple[str, float | None], ...] = (("updating", 0.2), ("running", None))
+DEFAULT_UPDATE_PLAN: Plan = (("updating", 0.2), ("running", None))
 #: The statuses the emulated service reports. Deliberately not imported from the client side
 #: (``hooks._endpoints``): the emulator stands in for the Hub and must not inherit the client's assumptions.
 STATUSES = (
@@ -79,21 +80,16 @@ class Endpoint:
     created_by: str
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
-    plan: tuple[tuple[str, float | None], ...] = DEFAULT_PLAN
+    plan: Plan = DEFAULT_PLAN
     started: float = field(default_factory=time.monotonic)
     held_status: str | None = None  # paused / scaledToZero: not derived from the plan
 
     def status(self) -> str:
         if self.held_status is not None:
             return self.held_status
-        elapsed = time.monotonic() - self.started
-        for state, duration in self.plan:
-            if duration is None or elapsed < duration:
-                return state
-            elapsed -= duration
-        return self.plan[-1][0]
+        return stage_at(self.plan, time.monotonic() - self.started)
 
-    def start(self, plan: tuple[tuple[str, float | None], ...]) -> None:
+    def start(self, plan: Plan) -> None:
         self.plan = plan
         self.started = time.monotonic()
         self.held_status = None
@@ -111,27 +107,18 @@ class EndpointBackend:
     def __init__(self, hub: HubState) -> None:
         self.hub = hub
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
-        self.plans: dict[str, tuple[tuple[str, float | None], ...]] = {}
+        self.plans: dict[str, Plan] = {}
 
     def set_plan(self, name: str, transitions: list[tuple[str, float | None]]) -> None:
         """The status sequence of Endpoint ``name`` from its next create/update/resume on.
 
         Every step but the last needs a duration in seconds; the last one (``None``) is final.
         """
-        plan = tuple((str(state), None if after is None else float(after)) for state, after in transitions)
-        if not plan:
-            raise ValueError("transitions must not be empty")
-        unknown = [state for state, _ in plan if state not in STATUSES]
-        if unknown:
-            raise ValueError(f"unknown Endpoint status {unknown[0]!r}; expected one of {', '.join(STATUSES)}")
-        if any(after is None for _, after in plan[:-1]):
-            raise ValueError(f"only the last transition may have no duration; got {transitions!r}")
+        plan = parse_plan(transitions, known=STATUSES, what="Endpoint status")
         with self.hub.lock:
             self.plans[name] = plan
 
-    def _plan(
-        self, name: str, default: tuple[tuple[str, float | None], ...]
-    ) -> tuple[tuple[str, float | None], ...]:
+    def _plan(self, name: str, default: Plan) -> Plan:
         return self.plans.get(name, default)
 
     def authorize(self, principal: Principal, namespace: str, *, write: bool) -> None:

@@ -458,10 +458,7 @@ class RepoBackend:
             info["pipeline_tag"] = (card or {}).get("pipeline_tag")
         if repo.repo_type == "space":
             info["sdk"] = (card or {}).get("sdk", repo.sdk)
-            info["runtime"] = {
-                "stage": "RUNNING",
-                "hardware": {"current": "cpu-basic", "requested": "cpu-basic"},
-            }
+            info["runtime"] = self.hub.spaces.runtime_json(repo)
         if expand:
             wanted = set(expand)
             if repo.repo_type == "model" and wanted & {"inference", "inferenceProviderMapping"}:

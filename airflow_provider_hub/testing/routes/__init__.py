@@ -9,6 +9,7 @@ from airflow_provider_hub.testing.routes import (
     likes,
     providers,
     repos,
+    spaces,
     uploads,
     webhooks,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "likes",
     "providers",
     "repos",
+    "spaces",
     "uploads",
     "webhooks",
 ]

@@ -39,15 +39,20 @@ async def create_repo(request: Request) -> JSONResponse:
     hub = state_of(request)
     principal = hub.require_principal(request)
     body = await json_body(request)
+    repo_type = body.get("type") or "model"
+    # A Space's hardware, sleep time, secrets, variables and volumes: checked before the repo exists.
+    space_settings = hub.spaces.new_space_settings(body) if repo_type == "space" else None
     repo, url = hub.repos.create_repo(
         principal,
-        body.get("type") or "model",
+        repo_type,
         body.get("name") or "",
         namespace=body.get("organization"),
         private=body.get("visibility", "private" if body.get("private") else "public") == "private",
         sdk=body.get("sdk"),
         base=base_url(request),
     )
+    if space_settings is not None:
+        hub.spaces.configure_new(repo.repo_id, space_settings)
     return JSONResponse({"url": url, "name": repo.repo_id, "id": repo.uid})
 
 
