@@ -37,6 +37,7 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_hub.operators.repo",
             "airflow_provider_hub.operators.discussions",
             "airflow_provider_hub.operators.collections",
+            "airflow_provider_hub.operators.spaces",
             "airflow_provider_hub.operators.jobs",
             "airflow_provider_hub.operators.endpoints",
             "airflow_provider_hub.operators.inference_providers",
@@ -46,6 +47,7 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": _modules(
             "airflow_provider_hub.sensors.repo",
             "airflow_provider_hub.sensors.discussions",
+            "airflow_provider_hub.sensors.spaces",
             "airflow_provider_hub.sensors.jobs",
             "airflow_provider_hub.sensors.endpoints",
             "airflow_provider_hub.sensors.inference_providers",
@@ -53,6 +55,7 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": _modules(
             "airflow_provider_hub.triggers.jobs",
             "airflow_provider_hub.triggers.discussions",
+            "airflow_provider_hub.triggers.spaces",
             "airflow_provider_hub.triggers.endpoints",
             "airflow_provider_hub.triggers.inference_providers",
             "airflow_provider_hub.triggers.repo",
@@ -121,6 +124,7 @@ def get_provider_info() -> dict[str, Any]:
             "airflow_provider_hub.links.HfRepoLink",
             "airflow_provider_hub.links.HfCommitLink",
             "airflow_provider_hub.links.HfDiscussionLink",
+            "airflow_provider_hub.links.HfSpaceLink",
             "airflow_provider_hub.links.HfJobLink",
             "airflow_provider_hub.links.HfInferenceEndpointLink",
         ],

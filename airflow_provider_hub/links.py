@@ -1,4 +1,4 @@
-"""Extra links on task instances: the repo, commit, discussion, Job and Inference Endpoint pages on the Hub.
+"""Extra links on task instances: the repo, commit, discussion, Space, Job and Inference Endpoint pages on the Hub.
 
 Operators persist the URL in XCom while they run (``Hf*Link.persist(context, url)``); Airflow 3
 renders links from XCom, so a link shows on failed and deferred tasks too.
@@ -110,6 +110,13 @@ class HfDiscussionLink(_XComUrlLink):
 
     name = "Hugging Face discussion"
     key = "hf_discussion_url"
+
+
+class HfSpaceLink(_XComUrlLink):
+    """The Space's page."""
+
+    name = "Hugging Face Space"
+    key = "hf_space_url"
 
 
 class HfInferenceEndpointLink(_XComUrlLink):

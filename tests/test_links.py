@@ -48,10 +48,16 @@ from airflow_provider_hub.operators.repo import (
     HfUpdateRepoSettingsOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.operators.spaces import (
+    HfPauseSpaceOperator,
+    HfRestartSpaceOperator,
+    HfUpdateSpaceOperator,
+)
 from airflow_provider_hub.sensors.discussions import HfPullRequestSensor
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
 from airflow_provider_hub.sensors.jobs import HfJobSensor
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor, HfRevisionSensor
+from airflow_provider_hub.sensors.spaces import HfSpaceSensor
 from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
 from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
 from tests.helpers import xcom_value
@@ -60,7 +66,7 @@ START = pendulum.datetime(2026, 1, 1, tz="UTC")
 LINK_KEYS = ("hf_repo_url", "hf_commit_url", "hf_job_url", "hf_endpoint_url")
 REPO_LINK, COMMIT_LINK = "Hugging Face repo", "Hugging Face commit"
 JOB_LINK, ENDPOINT_LINK = "Hugging Face Job", "Inference Endpoint"
-DISCUSSION_LINK = "Hugging Face discussion"
+DISCUSSION_LINK, SPACE_LINK = "Hugging Face discussion", "Hugging Face Space"
 
 
 def links_of(dag_run: Any) -> dict[tuple[str, int], dict[str, str | None]]:
@@ -261,6 +267,15 @@ def test_every_declared_link_resolves_after_a_successful_run(
             HfChangeDiscussionStatusOperator(task_id="close", repo_id=repo, discussion_num=question),
             HfSquashHistoryOperator(task_id="squash", repo_id=repo, commit_message="Snapshot"),
         )
+        chain(
+            HfCreateRepoOperator(
+                task_id="create_space", repo_id="alice/space", repo_type="space", space_sdk="gradio"
+            ),
+            HfUpdateSpaceOperator(task_id="update_space", repo_id="alice/space", variables={"A": "1"}),
+            HfRestartSpaceOperator(task_id="restart_space", repo_id="alice/space", poll_interval=0.1),
+            HfSpaceSensor(task_id="sense_space", repo_id="alice/space", poke_interval=0.1),
+            HfPauseSpaceOperator(task_id="pause_space", repo_id="alice/space"),
+        )
         HfAcceptAccessRequestsOperator(task_id="triage", repo_id="alice/gated", allow_users=["bob"])
         run_job = HfRunJobOperator(
             task_id="run_job", image="python:3.12", command=["python", "x.py"], poll_interval=0.1
@@ -320,3 +335,6 @@ def test_every_declared_link_resolves_after_a_successful_run(
     assert {links[t, -1][DISCUSSION_LINK] for t in ("open_pr", "merge", "sense_pr")} == {pr_page}
     assert links["comment", -1][DISCUSSION_LINK].startswith(f"{pr_page}#")
     assert links["close", -1][DISCUSSION_LINK] == xcom_value(dag_run, "open_question")["url"]
+    space_page = f"{url}/spaces/alice/space"
+    spaces = ("update_space", "restart_space", "sense_space", "pause_space")
+    assert {links[t, -1][SPACE_LINK] for t in spaces} == {space_page}

@@ -38,6 +38,7 @@ from airflow_provider_hub.hooks.routing import (
     routed_api_class,
 )
 from airflow_provider_hub.hooks.settings import CONN_TYPE, HubConnectionSettings
+from airflow_provider_hub.hooks.spaces import SpacesHookMixin
 from airflow_provider_hub.hooks.webhooks import WebhooksHookMixin
 from airflow_provider_hub.utils.checks import (
     DEFAULT_CONN_ID,
@@ -72,6 +73,7 @@ class HfHubHook(
     RepoHookMixin,
     DiscussionsHookMixin,
     CollectionsHookMixin,
+    SpacesHookMixin,
     JobsHookMixin,
     EndpointsHookMixin,
     InferenceProvidersHookMixin,
@@ -471,6 +473,11 @@ class HfHubAsyncHook(BaseHook):
             f"/api/{REPO_TYPE_PLURALS[check_repo_type(repo_type)]}/{repo_id}/discussions/{int(num)}",
             subject=f"discussion #{num} of {repo_type} {repo_id}",
         )
+
+    async def get_space_runtime(self, repo_id: str) -> dict[str, Any]:
+        """A Space's runtime as the Hub's raw JSON (``GET /api/spaces/{repo}/runtime``): ``{"stage", "hardware",
+        "errorMessage", ...}``."""
+        return await self.get_json(f"/api/spaces/{repo_id}/runtime", subject=f"Space {repo_id}")
 
     async def get_path_info(
         self, repo_id: str, path_in_repo: str, *, repo_type: str = "model", revision: str | None = None

@@ -216,6 +216,62 @@ class PullRequestState:
         return Verdict.WAITING
 
 
+@dataclass(frozen=True)
+class SpaceState:
+    """A Space's runtime stage as the Hub reports it, and its error message.
+
+    Example::
+
+        SpaceState("BUILD_ERROR", "pip failed").verdict("RUNNING")  # Verdict.FAILED
+        SpaceState("RUNNING_BUILDING").verdict("RUNNING")  # Verdict.WAITING: the new version still builds
+
+    :param stage: the stage (``BUILDING``, ``RUNNING``, ``PAUSED``...).
+    :param error_message: the Space's own message on an error stage.
+    """
+
+    #: Every stage a Space reports (``huggingface_hub.SpaceStage``).
+    STAGES: ClassVar[tuple[str, ...]] = (
+        "NO_APP_FILE",
+        "CONFIG_ERROR",
+        "BUILDING",
+        "BUILD_ERROR",
+        "APP_STARTING",
+        "RUNNING",
+        "RUNNING_BUILDING",
+        "RUNNING_APP_STARTING",
+        "RUNTIME_ERROR",
+        "DELETING",
+        "STOPPED",
+        "PAUSED",
+        "SLEEPING",
+    )
+    #: Stages that need someone to change the Space: they end any wait for another stage with a failure.
+    FAILED: ClassVar[tuple[str, ...]] = ("BUILD_ERROR", "RUNTIME_ERROR", "CONFIG_ERROR", "NO_APP_FILE")
+    #: Stages a Space only leaves when someone restarts it.
+    HALTED: ClassVar[tuple[str, ...]] = ("PAUSED", "STOPPED", "DELETING")
+
+    stage: str | None
+    error_message: str | None = None
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any] | None) -> SpaceState:
+        """The state in the Hub's runtime JSON (``{"stage", "errorMessage", "hardware", ...}``)."""
+        raw = raw or {}
+        return cls(raw.get("stage"), raw.get("errorMessage"))
+
+    def verdict(self, target_stage: str) -> Verdict:
+        """``DONE`` at ``target_stage``; ``FAILED`` on an error stage, or halted, when that is not the target."""
+        if self.stage == target_stage:
+            return Verdict.DONE
+        if self.stage in self.FAILED or self.stage in self.HALTED:
+            return Verdict.FAILED
+        return Verdict.WAITING
+
+    def failure_reason(self) -> str:
+        """Why a task fails on this Space, after its name: ``"is BUILD_ERROR: pip failed"``."""
+        return f"is {self.stage}: {self.error_message}" if self.error_message else f"is {self.stage}"
+
+
 #: The status of an Inference Provider that serves the model, in the Hub's mapping and the router's metadata.
 LIVE_PROVIDER_STATUS = "live"
 

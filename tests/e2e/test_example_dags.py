@@ -644,7 +644,9 @@ def test_repo_hygiene_squashes_and_frees_only_unreferenced_storage(hub_connectio
         repo_type="dataset",
         revision=api.list_repo_commits(dataset, repo_type="dataset")[1].commit_id,
     )
-    dag_run = run_dag(load_example("example_repo_hygiene", "example_release_review"), run_conf={"keep_days": 0})
+    dag_run = run_dag(
+        load_example("example_repo_hygiene", "example_release_review"), run_conf={"keep_days": 0}
+    )
     assert set(task_states(dag_run).values()) == {"success"}
     assert [c.title for c in api.list_repo_commits(dataset, repo_type="dataset")][0].startswith(
         "Snapshots up to "
