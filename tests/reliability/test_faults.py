@@ -383,3 +383,129 @@ def test_lifecycle_transfers_and_deferred_waits_complete_under_faults(
     }
     assert all(lost_answers.values()), lost_answers  # every lost answer really happened
     assert lifecycle_outcome(hub, s3, chaos_run) == clean
+
+
+# -- the release workflow -------------------------------------------------------------------------------
+
+RELEASE_REPO = "alice/release"
+SPACE = "alice/release-demo"
+#: Each change of the release workflow loses its answer once, after it landed.
+RELEASE_AFTER_APPLY_ROUTES = (
+    ("/api/models/*/*/discussions", "POST"),
+    ("/api/models/*/*/discussions/*/comment", "POST"),
+    ("/api/models/*/*/discussions/*/merge", "POST"),
+    ("/api/models/*/*/discussions/*/status", "POST"),
+    ("/api/models/*/*/settings", "PUT"),
+    ("/api/models/*/*/super-squash/*", "POST"),
+    ("/api/models/*/*/lfs-files/batch", "POST"),
+    ("/api/spaces/*/*/restart", "POST"),
+    ("/api/spaces/*/*/variables", "POST"),
+)
+
+
+def release_dag(dag_id: str, folder: Path) -> Any:
+    from airflow.sdk import DAG, chain
+
+    from airflow_provider_hub.operators.discussions import (
+        HfChangeDiscussionStatusOperator,
+        HfCommentDiscussionOperator,
+        HfCreatePullRequestOperator,
+        HfMergePullRequestOperator,
+    )
+    from airflow_provider_hub.operators.repo import (
+        HfCreateBranchOperator,
+        HfDeleteBranchOperator,
+        HfDeleteLfsFilesOperator,
+        HfSquashHistoryOperator,
+        HfUpdateRepoSettingsOperator,
+    )
+    from airflow_provider_hub.operators.spaces import HfRestartSpaceOperator, HfUpdateSpaceOperator
+    from airflow_provider_hub.sensors.discussions import HfPullRequestSensor
+    from airflow_provider_hub.sensors.repo import HfRevisionSensor
+    from airflow_provider_hub.sensors.spaces import HfSpaceSensor
+
+    num = "{{ ti.xcom_pull(task_ids='open_pr')['num'] }}"
+    question = "{{ ti.xcom_pull(task_ids='ask')['num'] }}"
+    repo = {"repo_id": RELEASE_REPO, **TASK_RETRIES}
+    with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2026, 1, 1), catchup=False) as dag:
+        chain(
+            HfCreatePullRequestOperator(task_id="open_pr", title="Candidate", **repo),
+            HfUploadFolderOperator(
+                task_id="push", folder_path=str(folder), revision="refs/pr/{{ ti.xcom_pull(task_ids='open_pr')['num'] }}",
+                commit_message="Candidate", **repo,
+            ),
+            HfCommentDiscussionOperator(task_id="report", discussion_num=num, comment="accuracy 0.93", **repo),
+            HfMergePullRequestOperator(task_id="merge", discussion_num=num, **repo),
+            HfPullRequestSensor(task_id="merged", discussion_num=num, poke_interval=0.2, deferrable=True, **repo),
+            HfCreatePullRequestOperator(task_id="ask", title="Question", **repo),
+            HfChangeDiscussionStatusOperator(task_id="close", discussion_num=question, **repo),
+            HfUpdateRepoSettingsOperator(task_id="publish", private=False, gated="auto", **repo),
+            HfCreateBranchOperator(task_id="branch", branch="rc", **repo),
+            HfRevisionSensor(task_id="branched", revision="rc", poke_interval=0.2, deferrable=True, **repo),
+            HfDeleteBranchOperator(task_id="unbranch", branch="rc", **repo),
+            HfSquashHistoryOperator(task_id="squash", commit_message="Release", **repo),
+            HfDeleteLfsFilesOperator(task_id="free", dry_run=False, **repo),
+            HfUpdateSpaceOperator(task_id="point_space", repo_id=SPACE, variables={"REVISION": "release"}, **TASK_RETRIES),
+            HfRestartSpaceOperator(task_id="restart", repo_id=SPACE, poll_interval=0.2, deferrable=True, **TASK_RETRIES),
+            HfSpaceSensor(task_id="running", repo_id=SPACE, poke_interval=0.2, **TASK_RETRIES),
+        )  # fmt: skip
+    return dag
+
+
+def release_outcome(api: Any, dag_run: Any) -> dict[str, Any]:
+    discussions = sorted(api.get_repo_discussions(RELEASE_REPO), key=lambda d: d.num)
+    details = [api.get_discussion_details(RELEASE_REPO, d.num) for d in discussions]
+    info = api.model_info(RELEASE_REPO)
+    return {
+        "files": repo_state(api, RELEASE_REPO),
+        "commits": commit_count(api, RELEASE_REPO),
+        "discussions": [(d.title, d.status, [e.type for e in d.events]) for d in details],
+        "settings": (info.private, info.gated),
+        "branches": sorted(b.name for b in api.list_repo_refs(RELEASE_REPO).branches),
+        "lfs_files": sorted(f.filename for f in api.list_lfs_files(RELEASE_REPO)),
+        "space": (
+            api.get_space_runtime(SPACE).stage,
+            {k: v.value for k, v in api.get_space_variables(SPACE).items()},
+        ),
+        "freed": xcom_value(dag_run, "free")["deleted"],
+    }
+
+
+def test_release_workflow_completes_under_faults_with_the_fault_free_outcome(
+    tolerant_connection: Any, run_dag: Any, api: Any, tmp_path: Path
+) -> None:
+    hub = tolerant_connection
+    folder = make_model_folder(tmp_path / "candidate", small_files=3)
+
+    def seed() -> None:
+        hub.add_repo(RELEASE_REPO, private=True, files={"old.bin": b"\0superseded weights"})
+        api.delete_file("old.bin", RELEASE_REPO)  # an LFS object nothing references any more
+        api.create_repo(SPACE, repo_type="space", space_sdk="gradio")
+        hub.set_space_plan(SPACE, [("BUILDING", 0.2), ("RUNNING", None)])
+
+    seed()
+    clean_run = run_dag(release_dag("release_clean", folder))
+    assert set(task_states(clean_run).values()) == {"success"}, task_states(clean_run)
+    clean = release_outcome(api, clean_run)
+    assert clean["commits"] == 1 and clean["freed"] == 1 and clean["settings"] == (False, "auto")
+    assert [(title, status) for title, status, _ in clean["discussions"]] == [
+        ("Candidate", "merged"),
+        ("Question", "closed"),
+    ]
+
+    hub.reset()
+    seed()
+    inject_faults(hub)
+    for route, method in RELEASE_AFTER_APPLY_ROUTES:
+        hub.inject_fault(route, status=502, after_apply=True, times=1, method=method)
+    chaos_run = run_dag(release_dag("release_chaos", folder))
+    fired = fired_faults(hub)
+
+    assert set(task_states(chaos_run).values()) == {"success"}, task_states(chaos_run)
+    assert_every_kind_fired(fired)
+    lost = {
+        (route, method): fired[(route, method, 502, False, True)]
+        for route, method in RELEASE_AFTER_APPLY_ROUTES
+    }
+    assert all(lost.values()), lost  # every lost answer really happened
+    assert release_outcome(api, chaos_run) == clean
