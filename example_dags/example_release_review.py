@@ -1,6 +1,6 @@
 """Release through review: a candidate is opened as a pull request, evaluated on a Hub Job, its metric
-commented on the PR, and the PR merged when it passes (closed otherwise); a merge is tagged and the repo made
-public. A second DAG keeps a dataset healthy every week: it squashes its snapshot history and frees the LFS
+commented on the PR, and the PR merged when it passes (closed otherwise); a merge is tagged, the repo made
+public, and the demo Space pointed at the new revision, restarted and waited for. A second DAG keeps a dataset healthy every week: it squashes its snapshot history and frees the LFS
 storage nothing references any more, in a dry run first.
 
 Every step is safe to retry: a retried task finds the pull request or comment its earlier try made, merging
@@ -30,6 +30,7 @@ from airflow_provider_hub.operators.repo import (
     HfUpdateRepoSettingsOperator,
     HfUploadFolderOperator,
 )
+from airflow_provider_hub.operators.spaces import HfRestartSpaceOperator, HfUpdateSpaceOperator
 
 PR = "{{ ti.xcom_pull(task_ids='open_review')['num'] }}"
 
@@ -42,6 +43,7 @@ PR = "{{ ti.xcom_pull(task_ids='open_review')['num'] }}"
     params={
         "repo_id": Param("release-review-demo", type="string", description="Model repo to release"),
         "min_accuracy": Param(0.9, type="number", description="Accuracy a candidate needs to be merged"),
+        "space_id": Param("release-review-demo-space", type="string", description="Demo Space serving it"),
     },
     tags=["huggingface", "example"],
 )
@@ -110,7 +112,15 @@ def example_release_review():
     )
 
     create_repo >> open_review >> push >> report >> decide(candidate) >> [merge, reject]
-    merge >> tag >> publish
+    point_demo = HfUpdateSpaceOperator(
+        task_id="point_demo",
+        repo_id="{{ params.space_id }}",
+        variables={"MODEL_REVISION": "{{ ti.xcom_pull(task_ids='merge')['merge_commit_oid'] }}"},
+    )
+    restart_demo = HfRestartSpaceOperator(
+        task_id="restart_demo", repo_id="{{ params.space_id }}", poll_interval=15
+    )
+    merge >> tag >> publish >> point_demo >> restart_demo
 
 
 # [END howto_release_review]

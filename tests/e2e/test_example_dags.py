@@ -571,6 +571,10 @@ def test_release_review_merges_a_passing_candidate_tags_and_publishes(
 ) -> None:
     from huggingface_hub import HfApi
 
+    space = f"{subprocess_hub.user}/release-review-demo-space"
+    api = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token)
+    api.create_repo(space, repo_type="space", space_sdk="gradio")
+    subprocess_hub.set_space_plan(space, [("BUILDING", 0.2), ("APP_STARTING", 0.2), ("RUNNING", None)])
     day = pendulum.datetime(2026, 1, 5, tz="UTC")
     dag_run = run_dag(load_example("example_release_review"), **run_on(run_type, day))
     states = task_states(dag_run)
@@ -591,9 +595,10 @@ def test_release_review_merges_a_passing_candidate_tags_and_publishes(
         "reject": "skipped",
         "tag_release": "success",
         "make_public": "success",
+        "point_demo": "success",
+        "restart_demo": "success",
     }
     assert_every_template_rendered(dag_run)
-    api = HfApi(endpoint=subprocess_hub.url, token=subprocess_hub.token)
     repo = f"{subprocess_hub.user}/release-review-demo"
     num = xcom_value(dag_run, "open_review")["num"]
     details = api.get_discussion_details(repo, num)
@@ -605,6 +610,9 @@ def test_release_review_merges_a_passing_candidate_tags_and_publishes(
     assert details.merge_commit_oid == head and "config.json" in api.list_repo_files(repo)
     assert [(t.name, t.target_commit) for t in api.list_repo_refs(repo).tags] == [("v20260105", head)]
     assert api.model_info(repo).private is False
+    # The demo Space serves the merged revision, restarted and running again.
+    assert api.get_space_variables(space)["MODEL_REVISION"].value == head
+    assert xcom_value(dag_run, "restart_demo")["stage"] == "RUNNING"
     assert_no_secret_in(dag_test_places(capfd.readouterr()), {"token": subprocess_hub.token})
 
 
