@@ -120,3 +120,24 @@ def test_templated_secrets_are_checked_after_rendering(api, hub_connection, run_
     assert task_states(run) == {"t": "failed"}
     out, err = capfd.readouterr()
     assert "secrets" in out + err
+
+
+@pytest.mark.parametrize(
+    ("operator", "field"),
+    [
+        (lambda: HfRestartSpaceOperator(task_id="t", repo_id="not a space"), "repo_id"),
+        (lambda: HfUpdateSpaceOperator(task_id="t", repo_id="alice/demo", variables={"A": 1}), "variables"),
+        (lambda: HfUpdateSpaceOperator(task_id="t", repo_id="alice/demo", sleep_time="soon"), "sleep_time"),
+        (lambda: HfUpdateSpaceOperator(task_id="t", repo_id="alice/demo", hardware=""), "hardware"),
+        (lambda: HfPauseSpaceOperator(task_id="t", repo_id="alice/demo/extra"), "repo_id"),
+    ],
+)
+def test_bad_input_fails_naming_the_field_before_any_request(
+    api, hub_connection, run_dag, operator, field, capfd
+):
+    hub_connection.reset_counts()
+    run = run_dag(one_task_dag(f"space_bad_{field}_{abs(hash(str(operator)))}", operator))
+    assert task_states(run) == {"t": "failed"}
+    assert hub_connection.request_count("/api/spaces/*") == 0
+    out, err = capfd.readouterr()
+    assert field in out + err
