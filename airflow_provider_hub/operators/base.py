@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 
-from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID
+from airflow_provider_hub.utils.checks import DEFAULT_CONN_ID, check_repo_id
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -78,6 +78,11 @@ class HfHubHookMixin:
         from airflow_provider_hub.hooks.hub import HfHubHook
 
         return HfHubHook(hf_conn_id=self.hf_conn_id)
+
+    def qualified_repo_id(self, repo_id: Any, field_name: str = "repo_id") -> str:
+        """The rendered ``repo_id`` checked, a bare ``name`` taking the connection's namespace (no request)."""
+        check_repo_id(repo_id, field_name)
+        return check_repo_id(self.hook.qualify_repo_id(repo_id), field_name)
 
 
 class HfHubBaseOperator(HfHubHookMixin, BaseOperator):

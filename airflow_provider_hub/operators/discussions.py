@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hub.hooks.states import DISCUSSION_STATUSES
 from airflow_provider_hub.links import HfDiscussionLink
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields, task_instance_key
-from airflow_provider_hub.utils.checks import check_discussion_num, check_repo_id, check_repo_type
+from airflow_provider_hub.utils.checks import check_discussion_num, check_repo_type
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -41,8 +41,7 @@ class _DiscussionOperator(HfHubBaseOperator):
 
     def _checked_repo(self) -> tuple[str, str]:
         repo_type = check_repo_type(self.repo_type)
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
+        return self.qualified_repo_id(self.repo_id), repo_type
 
 
 class HfCreatePullRequestOperator(_DiscussionOperator):

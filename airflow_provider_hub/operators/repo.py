@@ -26,7 +26,6 @@ from airflow_provider_hub.utils.checks import (
     check_parent_commit,
     check_path_in_repo,
     check_patterns,
-    check_repo_id,
     check_repo_type,
     check_revision,
 )
@@ -87,8 +86,7 @@ class _HfRepoOperator(HfHubBaseOperator):
     def _checked_repo(self) -> tuple[str, str]:
         """The rendered repo id (qualified with the connection's namespace) and type, validated."""
         repo_type = check_repo_type(self.repo_type)
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
+        return self.qualified_repo_id(self.repo_id), repo_type
 
 
 class HfCreateRepoOperator(_HfRepoOperator):

@@ -16,7 +16,7 @@ from airflow_provider_hub.links import HfSpaceLink
 from airflow_provider_hub.operators._secrets import check_secrets_argument, rendered_secrets
 from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
 from airflow_provider_hub.triggers.spaces import HfSpaceTrigger
-from airflow_provider_hub.utils.checks import check_bool, check_names, check_repo_id, check_whole_number
+from airflow_provider_hub.utils.checks import check_bool, check_names, check_whole_number
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -37,8 +37,7 @@ class _SpaceOperator(HfHubBaseOperator):
         self.repo_id = repo_id
 
     def _checked_repo(self) -> str:
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id))
+        return self.qualified_repo_id(self.repo_id)
 
 
 class HfRestartSpaceOperator(_SpaceOperator):

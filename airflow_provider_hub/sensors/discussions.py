@@ -14,7 +14,7 @@ from airflow_provider_hub.links import HfDiscussionLink
 from airflow_provider_hub.operators.base import hub_template_fields
 from airflow_provider_hub.sensors.base import HfHubBaseSensor
 from airflow_provider_hub.triggers.discussions import HfPullRequestTrigger
-from airflow_provider_hub.utils.checks import check_discussion_num, check_repo_id, check_repo_type
+from airflow_provider_hub.utils.checks import check_discussion_num, check_repo_type
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -81,8 +81,7 @@ class HfPullRequestSensor(HfHubBaseSensor):
             )
         num = check_discussion_num(self.discussion_num)
         repo_type = check_repo_type(self.repo_type)
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type, num, targets
+        return self.qualified_repo_id(self.repo_id), repo_type, num, targets
 
     def _judge(self, status: str, repo_id: str, num: int, targets: list[str]) -> bool:
         verdict = PullRequestState(status).verdict(targets)

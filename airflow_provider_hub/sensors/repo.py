@@ -16,7 +16,6 @@ from airflow_provider_hub.sensors.base import HfHubBaseSensor
 from airflow_provider_hub.triggers.repo import HfRepoFileTrigger, HfRevisionTrigger, find_file
 from airflow_provider_hub.utils.checks import (
     check_path_in_repo,
-    check_repo_id,
     check_repo_type,
     check_revision,
 )
@@ -67,7 +66,7 @@ class HfRepoFileSensor(HfHubBaseSensor):
     def _target(self) -> tuple[str, str, str]:
         repo_type = check_repo_type(self.repo_type)
         check_revision(self.revision)
-        repo_id = check_repo_id(self.hook.qualify_repo_id(check_repo_id(self.repo_id)))
+        repo_id = self.qualified_repo_id(self.repo_id)
         return repo_id, repo_type, check_path_in_repo(self.path_in_repo)
 
     def poke(self, context: Context) -> PokeReturnValue:
@@ -160,8 +159,7 @@ class HfRevisionSensor(HfHubBaseSensor):
             raise ValueError(f"revision must be a branch, tag or commit; got {self.revision!r}")
         check_revision(self.revision)
         repo_type = check_repo_type(self.repo_type)
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type
+        return self.qualified_repo_id(self.repo_id), repo_type
 
     def poke(self, context: Context) -> PokeReturnValue:
         from airflow_provider_hub.exceptions import HfHubNotFoundError

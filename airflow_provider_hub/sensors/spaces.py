@@ -15,7 +15,6 @@ from airflow_provider_hub.operators.base import hub_template_fields
 from airflow_provider_hub.operators.spaces import space_result
 from airflow_provider_hub.sensors.base import HfHubBaseSensor
 from airflow_provider_hub.triggers.spaces import HfSpaceTrigger
-from airflow_provider_hub.utils.checks import check_repo_id
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -54,8 +53,7 @@ class HfSpaceSensor(HfHubBaseSensor):
             raise ValueError(
                 f"target_stage must be one of {', '.join(SpaceState.STAGES)}; got {self.target_stage!r}"
             )
-        check_repo_id(self.repo_id)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id))
+        return self.qualified_repo_id(self.repo_id)
 
     def _judge(self, repo_id: str, stage: str, message: str | None) -> bool:
         state = SpaceState(stage, message)

@@ -12,7 +12,6 @@ from airflow_provider_hub.transfers._s3 import HubS3TransferOperator
 from airflow_provider_hub.utils.checks import (
     DEFAULT_CONN_ID,
     check_patterns,
-    check_repo_id,
     check_repo_type,
     check_revision,
 )
@@ -104,7 +103,7 @@ class HfHubToS3Operator(HubS3TransferOperator):
         allow_patterns = check_patterns(self.allow_patterns, "allow_patterns") or None
         ignore_patterns = check_patterns(self.ignore_patterns, "ignore_patterns") or None
         repo_type = check_repo_type(self.repo_type)
-        repo_id = check_repo_id(self.hook.qualify_repo_id(check_repo_id(self.repo_id)))
+        repo_id = self.qualified_repo_id(self.repo_id)
         commit = self.hook.repo_head(repo_id, repo_type=repo_type, revision=self.revision)
         files = list(
             filter_repo_objects(

@@ -15,7 +15,6 @@ from airflow_provider_hub.utils.checks import (
     check_bool,
     check_commit_message,
     check_path_in_repo,
-    check_repo_id,
     check_repo_type,
     check_revision,
 )
@@ -142,9 +141,8 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         check_commit_message(self.commit_message)
         check_revision(self.revision)
         repo_type = check_repo_type(self.repo_type)
-        check_repo_id(self.repo_id)
-        prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
-        return check_repo_id(self.hook.qualify_repo_id(self.repo_id)), repo_type, prefix
+        repo_id = self.qualified_repo_id(self.repo_id)
+        return repo_id, repo_type, check_path_in_repo(self.path_in_repo, allow_root=True)
 
     def _objects(self) -> Iterator[tuple[str, int]]:
         """``(key, size)`` of every object to copy, directory markers excluded."""
