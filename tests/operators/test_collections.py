@@ -47,3 +47,10 @@ def test_bad_input_fails_before_any_request(api, hub_connection, run_dag):
     assert task_states(run) == {"t": "failed"} and hub_connection.request_count("/api/collections*") == 0
     run = run_dag(add_dag("add_bad_type", "alice/x-1", item_type="robot"))
     assert task_states(run) == {"t": "failed"} and hub_connection.request_count("/api/collections*") == 0
+
+
+def test_a_missing_collection_fails_the_task(api, run_dag, capfd):
+    run = run_dag(add_dag("add_missing", "alice/nothing-0123456789abcdef01234567"))
+    assert task_states(run) == {"t": "failed"}
+    out, err = capfd.readouterr()
+    assert "collection alice/nothing-0123456789abcdef01234567" in out + err

@@ -197,3 +197,21 @@ def test_revision_sensor_waits_for_a_tag(api, run_dag, deferrable):
     tagging.join()
     assert task_states(run) == {"t": "success"}
     assert xcom_value(run, "t") == {"revision": "v2", "commit_oid": api.model_info("alice/m").sha}
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_revision_sensor_times_out_on_a_revision_that_never_comes(api, run_dag, deferrable):
+    run = run_dag(
+        one_task_dag(
+            f"wait_never_{deferrable}",
+            lambda: HfRevisionSensor(
+                task_id="t",
+                repo_id="alice/m",
+                revision="v9",
+                poke_interval=0.1,
+                deferrable=deferrable,
+                timeout=1,
+            ),
+        )
+    )
+    assert task_states(run) == {"t": "failed"}

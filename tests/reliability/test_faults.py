@@ -12,6 +12,7 @@ thread timing. The 429 rate is 3% because each one costs a full second (the serv
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -389,6 +390,7 @@ def test_lifecycle_transfers_and_deferred_waits_complete_under_faults(
 
 RELEASE_REPO = "alice/release"
 SPACE = "alice/release-demo"
+SCRATCH = "alice/release-scratch"
 #: Each change of the release workflow loses its answer once, after it landed.
 RELEASE_AFTER_APPLY_ROUTES = (
     ("/api/models/*/*/discussions", "POST"),
@@ -400,12 +402,16 @@ RELEASE_AFTER_APPLY_ROUTES = (
     ("/api/models/*/*/lfs-files/batch", "POST"),
     ("/api/spaces/*/*/restart", "POST"),
     ("/api/spaces/*/*/variables", "POST"),
+    ("/api/spaces/*/*/pause", "POST"),
+    ("/api/collections/*/*/items", "POST"),
+    ("/api/repos/delete", "DELETE"),
 )
 
 
 def release_dag(dag_id: str, folder: Path) -> Any:
     from airflow.sdk import DAG, chain
 
+    from airflow_provider_hub.operators.collections import HfAddToCollectionOperator
     from airflow_provider_hub.operators.discussions import (
         HfChangeDiscussionStatusOperator,
         HfCommentDiscussionOperator,
@@ -416,10 +422,15 @@ def release_dag(dag_id: str, folder: Path) -> Any:
         HfCreateBranchOperator,
         HfDeleteBranchOperator,
         HfDeleteLfsFilesOperator,
+        HfDeleteRepoOperator,
         HfSquashHistoryOperator,
         HfUpdateRepoSettingsOperator,
     )
-    from airflow_provider_hub.operators.spaces import HfRestartSpaceOperator, HfUpdateSpaceOperator
+    from airflow_provider_hub.operators.spaces import (
+        HfPauseSpaceOperator,
+        HfRestartSpaceOperator,
+        HfUpdateSpaceOperator,
+    )
     from airflow_provider_hub.sensors.discussions import HfPullRequestSensor
     from airflow_provider_hub.sensors.repo import HfRevisionSensor
     from airflow_provider_hub.sensors.spaces import HfSpaceSensor
@@ -448,6 +459,12 @@ def release_dag(dag_id: str, folder: Path) -> Any:
             HfUpdateSpaceOperator(task_id="point_space", repo_id=SPACE, variables={"REVISION": "release"}, **TASK_RETRIES),
             HfRestartSpaceOperator(task_id="restart", repo_id=SPACE, poll_interval=0.2, deferrable=True, **TASK_RETRIES),
             HfSpaceSensor(task_id="running", repo_id=SPACE, poke_interval=0.2, **TASK_RETRIES),
+            HfPauseSpaceOperator(task_id="pause", repo_id=SPACE, **TASK_RETRIES),
+            HfAddToCollectionOperator(
+                task_id="feature", collection_slug="{{ var.value.release_collection }}", item_id=RELEASE_REPO,
+                note="Released", **TASK_RETRIES,
+            ),
+            HfDeleteRepoOperator(task_id="drop_scratch", repo_id=SCRATCH, **TASK_RETRIES),
         )  # fmt: skip
     return dag
 
@@ -468,11 +485,16 @@ def release_outcome(api: Any, dag_run: Any) -> dict[str, Any]:
             {k: v.value for k, v in api.get_space_variables(SPACE).items()},
         ),
         "freed": xcom_value(dag_run, "free")["deleted"],
+        "collection": [
+            (item.item_id, item.note)
+            for item in api.get_collection(os.environ["AIRFLOW_VAR_RELEASE_COLLECTION"]).items
+        ],
+        "scratch_left": api.repo_exists(SCRATCH),
     }
 
 
 def test_release_workflow_completes_under_faults_with_the_fault_free_outcome(
-    tolerant_connection: Any, run_dag: Any, api: Any, tmp_path: Path
+    tolerant_connection: Any, run_dag: Any, api: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
     hub = tolerant_connection
     folder = make_model_folder(tmp_path / "candidate", small_files=3)
@@ -482,12 +504,16 @@ def test_release_workflow_completes_under_faults_with_the_fault_free_outcome(
         api.delete_file("old.bin", RELEASE_REPO)  # an LFS object nothing references any more
         api.create_repo(SPACE, repo_type="space", space_sdk="gradio")
         hub.set_space_plan(SPACE, [("BUILDING", 0.2), ("RUNNING", None)])
+        hub.add_repo(SCRATCH)
+        monkeypatch.setenv("AIRFLOW_VAR_RELEASE_COLLECTION", api.create_collection("Releases").slug)
 
     seed()
     clean_run = run_dag(release_dag("release_clean", folder))
     assert set(task_states(clean_run).values()) == {"success"}, task_states(clean_run)
     clean = release_outcome(api, clean_run)
     assert clean["commits"] == 1 and clean["freed"] == 1 and clean["settings"] == (False, "auto")
+    assert clean["collection"] == [(RELEASE_REPO, "Released")] and clean["scratch_left"] is False
+    assert clean["space"] == ("PAUSED", {"REVISION": "release"})
     assert [(title, status) for title, status, _ in clean["discussions"]] == [
         ("Candidate", "merged"),
         ("Question", "closed"),

@@ -25,6 +25,7 @@ import pytest
 from airflow_provider_hub.operators.endpoints import HfCreateInferenceEndpointOperator
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
 from airflow_provider_hub.operators.repo import HfCreateRepoOperator, HfUploadFolderOperator
+from airflow_provider_hub.operators.spaces import HfUpdateSpaceOperator
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from tests.helpers import task_states
 from tests.reliability._support import make_model_folder
@@ -32,6 +33,7 @@ from tests.secrets_scan import assert_no_secret_in, dag_test_places, distinctive
 
 JOB_SECRET = distinctive_secret("jobsecret")
 ENDPOINT_SECRET = distinctive_secret("endpointsecret")
+SPACE_SECRET = distinctive_secret("spacesecret")
 WEBHOOK_SECRET = distinctive_secret("whsecret")
 
 
@@ -57,12 +59,16 @@ def secret_connections(hub_connection: Any, monkeypatch: pytest.MonkeyPatch) -> 
         "AIRFLOW_CONN_ENDPOINT_SECRETS", json.dumps({"conn_type": "generic", "password": ENDPOINT_SECRET})
     )
     monkeypatch.setenv(
+        "AIRFLOW_CONN_SPACE_SECRETS", json.dumps({"conn_type": "generic", "password": SPACE_SECRET})
+    )
+    monkeypatch.setenv(
         "AIRFLOW_CONN_HF_WEBHOOK_SECRET", json.dumps({"conn_type": "generic", "password": WEBHOOK_SECRET})
     )
     return {
         "token": hub_connection.token,
         "job": JOB_SECRET,
         "endpoint": ENDPOINT_SECRET,
+        "space": SPACE_SECRET,
         "webhook": WEBHOOK_SECRET,
     }
 
@@ -95,7 +101,14 @@ def secret_using_dag(folder: Path) -> Any:
             watched=[{"type": "model", "name": "alice/secret-model"}],
             secret_conn_id="hf_webhook_secret",
         )
-        create >> upload >> [job, endpoint, webhook]
+        space = HfCreateRepoOperator(
+            task_id="create_space", repo_id="alice/secret-space", repo_type="space", space_sdk="gradio"
+        ) >> HfUpdateSpaceOperator(
+            task_id="space",
+            repo_id="alice/secret-space",
+            secrets={"API_KEY": "{{ conn.space_secrets.password }}"},
+        )
+        create >> upload >> [job, endpoint, webhook, space]
     return dag
 
 
