@@ -102,16 +102,23 @@ class RepoHookMixin(HubArea):
 
     def delete_repo(self, repo_id: str, *, repo_type: str = "model", missing_ok: bool = True) -> bool:
         """Delete the repo; ``False`` when it did not exist (``missing_ok``), as after a delete whose answer was lost."""
+        return self._deleted(
+            "delete_repo",
+            repo_id,
+            missing_ok=missing_ok,
+            repo_type=repo_type,
+            subject=f"{repo_type} {repo_id}",
+        )
+
+    def _deleted(self, method: str, repo_id: str, *, missing_ok: bool, subject: str, **kwargs: Any) -> bool:
+        """Call a delete: ``True`` once deleted, also by an earlier attempt whose answer was lost (the retry
+        then finds nothing); ``False`` when there was nothing to delete and ``missing_ok``."""
         try:
-            self.call(
-                "delete_repo",
-                repo_id,
-                repo_type=repo_type,
-                idempotent=missing_ok,
-                subject=f"{repo_type} {repo_id}",
-            )
+            self.call(method, repo_id, subject=subject, **kwargs)
         except HfHubNotFoundError as exc:
-            if missing_ok or exc.attempts > 1:
+            if exc.attempts > 1:
+                return True
+            if missing_ok:
                 return False
             raise
         return True
@@ -145,19 +152,14 @@ class RepoHookMixin(HubArea):
         self, repo_id: str, branch: str, *, repo_type: str = "model", missing_ok: bool = True
     ) -> bool:
         """Delete ``branch``; ``False`` when it did not exist (``missing_ok``), as after a delete whose answer was lost."""
-        try:
-            self.call(
-                "delete_branch",
-                repo_id,
-                branch=branch,
-                repo_type=repo_type,
-                subject=f"{repo_type} {repo_id}@{branch}",
-            )
-        except HfHubNotFoundError as exc:
-            if missing_ok or exc.attempts > 1:
-                return False
-            raise
-        return True
+        return self._deleted(
+            "delete_branch",
+            repo_id,
+            missing_ok=missing_ok,
+            branch=branch,
+            repo_type=repo_type,
+            subject=f"{repo_type} {repo_id}@{branch}",
+        )
 
     def squash_history(
         self,

@@ -8,16 +8,17 @@ has, succeeds without a change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.hooks.states import DISCUSSION_STATUSES
 from airflow_provider_hub.links import HfDiscussionLink
-from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields, task_instance_key
-from airflow_provider_hub.utils.checks import check_discussion_num, check_repo_type
+from airflow_provider_hub.operators.base import hub_template_fields, task_instance_key
+from airflow_provider_hub.operators.repo import _HfRepoOperator
+from airflow_provider_hub.utils.checks import check_discussion_num
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
 
 def check_text(value: Any, field_name: str, *, optional: bool = False) -> str | None:
@@ -29,19 +30,10 @@ def check_text(value: Any, field_name: str, *, optional: bool = False) -> str | 
     return value
 
 
-class _DiscussionOperator(HfHubBaseOperator):
-    """Shared arguments: the repo, and the rendered and checked number of the discussion."""
+class _DiscussionOperator(_HfRepoOperator):
+    """The repo arguments and checks of the repo operators, with the discussion's page as the link."""
 
-    operator_extra_links = (HfDiscussionLink(),)
-
-    def __init__(self, *, repo_id: str, repo_type: str = "model", **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.repo_id = repo_id
-        self.repo_type = repo_type
-
-    def _checked_repo(self) -> tuple[str, str]:
-        repo_type = check_repo_type(self.repo_type)
-        return self.qualified_repo_id(self.repo_id), repo_type
+    operator_extra_links: Collection[BaseOperatorLink] = (HfDiscussionLink(),)
 
 
 class HfCreatePullRequestOperator(_DiscussionOperator):
