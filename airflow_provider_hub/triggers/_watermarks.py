@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -91,10 +92,10 @@ class Watermarks:
             return
         values = await self._load()
         values[field] = value
-        await asyncio.to_thread(_set_variable, self._variable, json.dumps(values))
+        await asyncio.to_thread(set_variable, self._variable, json.dumps(values))
 
     async def _load(self) -> dict[str, Any]:
-        raw = await asyncio.to_thread(_get_variable, self._variable)
+        raw = await asyncio.to_thread(get_variable, self._variable)
         try:
             loaded = json.loads(raw) if raw else {}
         except ValueError:
@@ -193,17 +194,24 @@ class FiredHeads:
 
 Confirm = Callable[[list[dict[str, Any]]], Awaitable["list[bool] | None"]]
 
+# One Variable call at a time from our worker threads: the triggerer's comms are thread-safe, but dag.test's
+# in-process comms are not (a call unsets the comms for the whole process while it runs), and a trigger
+# tested there would read a concurrent call's answer or none.
+_VARIABLE_CALLS = threading.Lock()
 
-def _get_variable(key: str) -> str | None:
+
+def get_variable(key: str) -> str | None:
     from airflow.sdk import Variable
 
-    return Variable.get(key, default=None)
+    with _VARIABLE_CALLS:
+        return Variable.get(key, default=None)
 
 
-def _set_variable(key: str, value: str) -> None:
+def set_variable(key: str, value: str) -> None:
     from airflow.sdk import Variable
 
-    Variable.set(key, value, description="Watermark of an airflow-provider-hub event trigger")
+    with _VARIABLE_CALLS:
+        Variable.set(key, value, description="Watermark of an airflow-provider-hub event trigger")
 
 
 async def reconcile_head(

@@ -22,11 +22,11 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
         @task
         def watch() -> dict:
             import asyncio
-            import json
 
-            from airflow.sdk import Variable
             from huggingface_hub import HfApi
 
+            # The watermark's own Variable calls: one at a time with the triggers' worker threads
+            from airflow_provider_hub.triggers._watermarks import get_variable, set_variable
             from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
 
             api = HfApi(endpoint=url, token=token)
@@ -51,7 +51,7 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
                 events = made.run()
                 pending = asyncio.ensure_future(events.__anext__())
                 for _ in range(400):
-                    raw = await asyncio.to_thread(Variable.get, f"hf_watermark::{made.watermark_key}", None)
+                    raw = await asyncio.to_thread(get_variable, f"hf_watermark::{made.watermark_key}")
                     if raw or pending.done():
                         break
                     await asyncio.sleep(0.05)
@@ -63,11 +63,10 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
 
             async def scenario():
                 first = await first_sight(trigger())  # first sight: recorded only
-                # Another DAG's watcher of the repo, polling at its own pace, saw the same head (its
-                # watermark written here: two triggers' Variable calls at once race in dag.test's comms).
-                seen = json.loads(Variable.get(f"hf_watermark::{trigger().watermark_key}"))
+                # Another DAG's watcher of the repo, polling at its own pace, saw the same head.
+                seen = await asyncio.to_thread(get_variable, f"hf_watermark::{trigger().watermark_key}")
                 other_key = f"hf_watermark::{trigger(poll_interval=0.07).watermark_key}"
-                await asyncio.to_thread(Variable.set, other_key, json.dumps(seen))
+                await asyncio.to_thread(set_variable, other_key, seen)
                 commit = await asyncio.to_thread(
                     api.upload_file, path_or_fileobj=b"v", path_in_repo="v", repo_id="alice/var"
                 )
@@ -83,7 +82,7 @@ def test_polling_watermark_in_a_variable_survives_restart(hub_connection, run_da
                 "missed": missed,
                 "again": again,
                 "other": other,
-                "variable": Variable.get(f"hf_watermark::{trigger().watermark_key}"),
+                "variable": get_variable(f"hf_watermark::{trigger().watermark_key}"),
             }
 
         watch()
