@@ -422,8 +422,8 @@ class HfUploadLargeFolderOperator(_HfRepoOperator):
 
         if self.repo_type in (None, ""):
             raise ValueError(
-                "repo_type is required (model, dataset or space): a large upload to the wrong repo type "
-                "would have to be redone"
+                f"repo_type is required (model, dataset or space); got {self.repo_type!r}: a large upload "
+                "to the wrong repo type would have to be redone"
             )
         check_repo_type(self.repo_type)
         check_revision(self.revision)
