@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -225,7 +225,7 @@ class CommitEngine:
         expectations = self._expectations(head)
         at_head = self._paths_info([e.path for e in expectations], head)
         # Only an addition whose path holds an LFS file at the head needs its sha256 to be compared.
-        _hash_in_parallel(
+        hash_in_parallel(
             [
                 op
                 for op in self.operations
@@ -562,8 +562,8 @@ def _deleted_by(path: str, operations: Sequence[CommitOperation]) -> bool:
     return False
 
 
-def _hash_in_parallel(additions: Sequence[CommitOperationAdd]) -> None:
-    """Compute the sha256 of every addition that has none yet, several files at a time.
+def hash_in_parallel(additions: Sequence[CommitOperationAdd], threads: int = HASHING_THREADS) -> None:
+    """Compute the sha256 of every addition that has none yet, ``threads`` files at a time.
 
     Comparing with the head needs them before ``huggingface_hub`` would hash them (lazily, in parallel,
     while uploading); one after another, large files would leave cores idle (hashlib releases the GIL).
@@ -571,9 +571,37 @@ def _hash_in_parallel(additions: Sequence[CommitOperationAdd]) -> None:
     unhashed = [op for op in additions if not getattr(op.upload_info, "is_hashed", True)]
     if len(unhashed) < 2:
         return
-    with ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="hf-sha256") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hf-sha256") as pool:
         for _ in pool.map(lambda op: op.upload_info.sha256, unhashed):
             pass
+
+
+def additions_at_head(
+    additions: Sequence[CommitOperationAdd],
+    at_head: Mapping[str, RepoFile | RepoFolder],
+    threads: int = HASHING_THREADS,
+) -> list[bool]:
+    """For each addition, whether the head (``{path: entry}``) already has its content at its path.
+
+    Only an addition whose path holds a file of the same size is read: its sha256 against an LFS file (in
+    parallel), its git oid against a regular one.
+    """
+    same_size = [
+        op for op in additions if getattr(at_head.get(op.path_in_repo), "size", None) == op.upload_info.size
+    ]
+    hash_in_parallel([op for op in same_size if getattr(at_head[op.path_in_repo], "lfs", None)], threads)
+    compared = {id(op) for op in same_size}
+    return [
+        id(op) in compared
+        and _Expectation(
+            op.path_in_repo,
+            "file",
+            size=op.upload_info.size,
+            sha256=_lazy_sha256(op),
+            git_oid=_lazy_git_oid(op),
+        ).holds(at_head[op.path_in_repo])
+        for op in additions
+    ]
 
 
 def _lazy_sha256(op: CommitOperationAdd) -> Callable[[], str | None]:
