@@ -4,8 +4,9 @@
 at the destination, so every retry of the same task instance downloads the same commit), lists the files of
 that commit, and for each file either finds it at the destination already (same size and same content hash
 as the Hub's: sha256 for LFS files, the git blob id for the others) or downloads it with the hook
-(``hf_hub_download``, one file at a time into a temporary folder) and streams it to the destination in
-chunks. Memory stays flat in the size of the files; disk use is bounded by the largest file.
+(``hf_hub_download`` into a temporary folder, :data:`COPY_WORKERS` files at a time) and streams it to the
+destination in chunks. Memory stays flat in the size of the files; temporary disk use is bounded by the
+:data:`COPY_WORKERS` largest files.
 
 Destinations are :class:`Destination` objects: :class:`StoragePathDestination` writes anywhere Airflow's
 ``ObjectStoragePath`` can (a local folder, ``file://``, ``s3://``, ``gs://``...);
@@ -26,7 +27,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -37,8 +40,13 @@ if TYPE_CHECKING:
 
     from airflow_provider_hub.hooks.hub import HfHubHook
 
-#: Bytes per read and write of a copy: large enough for object stores' multipart parts, small next to RAM.
-CHUNK_BYTES = 8 << 20
+#: Bytes per read of a copy or a hash.
+CHUNK_BYTES = 1 << 20
+#: Bytes an object store's file buffers before it uploads them as one part (S3's parts are >= 5 MiB).
+PART_BYTES = 8 << 20
+#: Files copied at once: the per-file round trips (metadata, small files) overlap, and so do downloads and
+#: uploads; memory stays within ``COPY_WORKERS * PART_BYTES`` plus the workers' chunks.
+COPY_WORKERS = 4
 #: Where the pins live, relative to the destination: beside ``huggingface_hub``'s own ``local_dir`` metadata
 #: (``.cache/huggingface/``), a folder no repo can have (the Hub refuses ``.cache`` paths).
 PIN_FOLDER = ".cache/huggingface/airflow"
@@ -51,8 +59,8 @@ class Destination(Protocol):
 
     def __str__(self) -> str: ...
 
-    def size_of(self, path: str) -> int | None:
-        """The stored size of ``path``, ``None`` when nothing is stored there."""
+    def stored_sizes(self) -> dict[str, int]:
+        """``{path: size}`` of every file stored under the root (one listing, not a request per file)."""
 
     def open_stored(self, path: str) -> IO[bytes]:
         """Read what is stored at ``path``."""
@@ -93,14 +101,15 @@ class StoragePathDestination:
     def _path(self, path: str) -> ObjectStoragePath:
         return self.root.joinpath(*path.split("/"))
 
-    def size_of(self, path: str) -> int | None:
-        target = self._path(path)
-        try:
-            info = target.stat()
-        except FileNotFoundError:
-            return None
-        size = info.get("size") if isinstance(info, dict) else getattr(info, "st_size", None)
-        return None if size is None or not target.is_file() else int(size)
+    def stored_sizes(self) -> dict[str, int]:
+        fs, root = self.root.fs, self.root.path.rstrip("/")
+        if not fs.exists(root):
+            return {}
+        return {
+            path[len(root) + 1 :]: int(info["size"])
+            for path, info in fs.find(root, detail=True).items()
+            if info.get("type") == "file" and path.startswith(root + "/")
+        }
 
     def open_stored(self, path: str) -> IO[bytes]:
         return self._path(path).open("rb")
@@ -114,7 +123,7 @@ class StoragePathDestination:
                 shutil.copyfileobj(source, out, CHUNK_BYTES)
             partial.rename(target)
             return
-        out = target.open("wb", block_size=CHUNK_BYTES)
+        out = target.open("wb", block_size=PART_BYTES)
         try:
             shutil.copyfileobj(source, out, CHUNK_BYTES)
         except BaseException:
@@ -222,14 +231,33 @@ class SnapshotCopy:
         progress = ProgressLog(
             "Downloading", len(files), sum(f.size for f in files), self.progress_interval, self.log
         )
-        unchanged = []
-        with tempfile.TemporaryDirectory(prefix="hf_download_") as staging:
-            for snapshot_file in files:
-                if self.already_there(snapshot_file):
+        stored = self.destination.stored_sizes()
+        unchanged: list[SnapshotFile] = []
+        lock = threading.Lock()
+
+        def one(snapshot_file: SnapshotFile, staging: str) -> None:
+            kept = stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file)
+            if not kept:
+                self.copy(snapshot_file, commit, staging)
+            with lock:
+                if kept:
                     unchanged.append(snapshot_file)
-                else:
-                    self.copy(snapshot_file, commit, staging)
                 progress.advance(1, snapshot_file.size)
+
+        with (
+            tempfile.TemporaryDirectory(prefix="hf_download_") as staging,
+            ThreadPoolExecutor(COPY_WORKERS, thread_name_prefix="hf_download") as pool,
+        ):
+            # Largest first: the long copies start at once instead of trailing at the end.
+            ordered = sorted(files, key=lambda f: f.size, reverse=True)
+            copies = [pool.submit(one, snapshot_file, staging) for snapshot_file in ordered]
+            try:
+                for copy in copies:
+                    copy.result()
+            except BaseException:
+                for copy in copies:
+                    copy.cancel()
+                raise
         progress.finish()
         if unchanged:
             self.log.info(
@@ -307,8 +335,7 @@ class SnapshotCopy:
         return files
 
     def already_there(self, snapshot_file: SnapshotFile) -> bool:
-        if self.destination.size_of(snapshot_file.path) != snapshot_file.size:
-            return False
+        """Whether the file stored under its path (of the right size) has its content."""
         with self.destination.open_stored(snapshot_file.path) as stored:
             return snapshot_file.matches(stored)
 

@@ -26,7 +26,7 @@ class HfHubToS3Operator(HubS3TransferOperator):
 
     The revision is resolved to a commit first, so every file comes from the same snapshot even if
     someone pushes meanwhile, and every retry of the task instance copies that same commit; the commit id is
-    returned. Files go through a temporary folder one at a time (disk use is bounded by the largest file) and
+    returned. Files go through a temporary folder, four at a time (disk use is bounded by the four largest), and
     are streamed to S3; an object already holding the file's content is not copied again. It shares its copy
     with :class:`~airflow_provider_hub.operators.repo.HfDownloadOperator` (which writes anywhere
     ``ObjectStoragePath`` can) and works with the Amazon provider alone (no ``s3fs``).
@@ -151,9 +151,10 @@ class S3HookDestination:
     def _key(self, path: str) -> str:
         return f"{self.prefix}/{path}" if self.prefix else path
 
-    def size_of(self, path: str) -> int | None:
-        head = self.s3_hook.head_object(self._key(path), self.bucket)
-        return None if head is None else int(head["ContentLength"])
+    def stored_sizes(self) -> dict[str, int]:
+        start = len(self.prefix) + 1 if self.prefix else 0
+        listing = self.s3_hook.get_file_metadata(f"{self.prefix}/" if self.prefix else "", self.bucket)
+        return {obj["Key"][start:]: int(obj["Size"]) for obj in listing}
 
     def open_stored(self, path: str) -> IO[bytes]:
         return closing(self.s3_hook.get_key(self._key(path), self.bucket).get()["Body"])  # type: ignore[return-value]

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -124,19 +123,17 @@ def test_a_second_run_copies_nothing_that_is_there_with_the_same_content(
 
 
 def test_snapshot_to_s3_through_object_storage_and_its_connection(
-    model: str, s3_server: tuple[Any, str], monkeypatch: pytest.MonkeyPatch
+    model: str, s3_storage: tuple[Any, str]
 ) -> None:
-    s3, url = s3_server
+    s3, conn_id = s3_storage
     s3.create_bucket(Bucket="models")
-    aws = {"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": url}}
-    monkeypatch.setenv("AIRFLOW_CONN_MODEL_STORE", json.dumps(aws))
 
     result = execute(
         HfDownloadOperator(
             task_id="download",
             repo_id=REPO,
             destination="s3://models/sentiment/v1",
-            storage_conn_id="model_store",
+            storage_conn_id=conn_id,
             ignore_patterns=[".gitattributes", "onnx/*"],
         )
     )
