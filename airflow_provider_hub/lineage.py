@@ -3,7 +3,8 @@
 A Hub repo is the OpenLineage dataset ``namespace="hf://{host of the Hub}"`` (``hf://huggingface.co``, a
 private Hub's host, the emulator's ``hf://127.0.0.1:PORT``), ``name="{models|datasets|spaces}/{repo_id}"``
 (the path of its ``hf://`` asset), with the commit sha as its ``version`` facet. S3 objects are named as the
-Amazon provider names them (``namespace="s3://{bucket}"``, ``name=key``).
+Amazon provider names them (``namespace="s3://{bucket}"``, ``name=key``), local folders as Airflow's ``file``
+assets are (``namespace="file"``, ``name=`` the absolute path).
 
 Three ways in, all optional: nothing here imports OpenLineage until the OpenLineage provider asks.
 

@@ -60,9 +60,8 @@ def test_snapshot_to_a_local_folder_returns_the_commit_files_and_links(
     model: str, hub_connection: Any, tmp_path: Path
 ) -> None:
     ti = RecordingTaskInstance()
-    result = execute(
-        HfDownloadOperator(task_id="download", repo_id=REPO, destination=str(tmp_path / "m")), ti
-    )
+    operator = HfDownloadOperator(task_id="download", repo_id=REPO, destination=str(tmp_path / "m"))
+    result = execute(operator, ti)
 
     assert local_files(tmp_path / "m") == {
         ".gitattributes": local_files(tmp_path / "m")[".gitattributes"],
@@ -84,6 +83,8 @@ def test_snapshot_to_a_local_folder_returns_the_commit_files_and_links(
         "hf_repo_url": f"{hub_connection.url}/{REPO}",
         "hf_commit_url": f"{hub_connection.url}/{REPO}/commit/{model}",
     }
+    lineage = operator.get_openlineage_facets_on_complete(None)
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("file", str(tmp_path / "m"))]
     # No temporary name and no pin is left once the task succeeded.
     assert not [p for p in (tmp_path / "m").rglob("*") if p.name.endswith(".incomplete")]
     assert not list((tmp_path / "m").glob(".cache/huggingface/airflow/*"))
@@ -128,15 +129,14 @@ def test_snapshot_to_s3_through_object_storage_and_its_connection(
     s3, conn_id = s3_storage
     s3.create_bucket(Bucket="models")
 
-    result = execute(
-        HfDownloadOperator(
-            task_id="download",
-            repo_id=REPO,
-            destination="s3://models/sentiment/v1",
-            storage_conn_id=conn_id,
-            ignore_patterns=[".gitattributes", "onnx/*"],
-        )
+    operator = HfDownloadOperator(
+        task_id="download",
+        repo_id=REPO,
+        destination="s3://models/sentiment/v1",
+        storage_conn_id=conn_id,
+        ignore_patterns=[".gitattributes", "onnx/*"],
     )
+    result = execute(operator)
 
     objects = s3.list_objects_v2(Bucket="models")["Contents"]
     assert {o["Key"] for o in objects} == {
@@ -148,6 +148,11 @@ def test_snapshot_to_s3_through_object_storage_and_its_connection(
     assert body == FILES["model.safetensors"]
     assert result["commit_oid"] == model and result["files"] == 3
     assert result["destination"] == "s3://models/sentiment/v1"
+    # OpenLineage: the repo at the commit in, the S3 prefix (named as the Amazon provider names it) out.
+    lineage = operator.get_openlineage_facets_on_complete(None)
+    [read] = lineage.inputs
+    assert (read.name, read.facets["version"].datasetVersion) == (f"models/{REPO}", model)
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [("s3://models", "sentiment/v1")]
 
 
 def test_the_retry_downloads_the_commit_its_first_try_pinned(
