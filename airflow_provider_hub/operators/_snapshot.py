@@ -45,8 +45,10 @@ CHUNK_BYTES = 1 << 20
 #: Bytes an object store's file buffers before it uploads them as one part (S3's parts are >= 5 MiB).
 PART_BYTES = 8 << 20
 #: Files copied at once: the per-file round trips (metadata, small files) overlap, and so do downloads and
-#: uploads; memory stays within ``COPY_WORKERS * PART_BYTES`` plus the workers' chunks.
-COPY_WORKERS = 4
+#: uploads. Each copy holds a download chunk of the client's (10 MiB) and an object store's part buffer: two
+#: keep the task's memory growth well under 100 MB (``benchmarks/download.py``) and already match the raw
+#: ``snapshot_download``'s eight threads on loopback.
+COPY_WORKERS = 2
 #: Where the pins live, relative to the destination: beside ``huggingface_hub``'s own ``local_dir`` metadata
 #: (``.cache/huggingface/``), a folder no repo can have (the Hub refuses ``.cache`` paths).
 PIN_FOLDER = ".cache/huggingface/airflow"
