@@ -4,9 +4,11 @@
 at the destination, so every retry of the same task instance downloads the same commit), lists the files of
 that commit, and for each file either finds it at the destination already (same size and same content hash
 as the Hub's: sha256 for LFS files, the git blob id for the others) or downloads it with the hook
-(``hf_hub_download`` into a temporary folder, :data:`COPY_WORKERS` files at a time) and streams it to the
-destination in chunks. Memory stays flat in the size of the files; temporary disk use is bounded by the
-:data:`COPY_WORKERS` largest files.
+(``hf_hub_download``, one file at a time into a temporary folder) and streams it to the destination in
+chunks. Memory stays flat in the size of the files; temporary disk use is bounded by the largest file. One
+file at a time already matches a raw ``snapshot_download`` (eight threads) + copy on loopback, and each copy
+in flight would hold the client's 10 MiB download chunks and an object store's part buffer: concurrent
+copies cost memory (two measured up to 117 MB of growth, one under 60 MB: ``benchmarks/download.py``).
 
 Destinations are :class:`Destination` objects: :class:`StoragePathDestination` writes anywhere Airflow's
 ``ObjectStoragePath`` can (a local folder, ``file://``, ``s3://``, ``gs://``...);
@@ -27,9 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -44,11 +44,6 @@ if TYPE_CHECKING:
 CHUNK_BYTES = 1 << 20
 #: Bytes an object store's file buffers before it uploads them as one part (S3's parts are >= 5 MiB).
 PART_BYTES = 8 << 20
-#: Files copied at once: the per-file round trips (metadata, small files) overlap, and so do downloads and
-#: uploads. Each copy holds a download chunk of the client's (10 MiB) and an object store's part buffer: two
-#: keep the task's memory growth well under 100 MB (``benchmarks/download.py``) and already match the raw
-#: ``snapshot_download``'s eight threads on loopback.
-COPY_WORKERS = 2
 #: Where the pins live, relative to the destination: beside ``huggingface_hub``'s own ``local_dir`` metadata
 #: (``.cache/huggingface/``), a folder no repo can have (the Hub refuses ``.cache`` paths).
 PIN_FOLDER = ".cache/huggingface/airflow"
@@ -105,6 +100,9 @@ class StoragePathDestination:
 
     def stored_sizes(self) -> dict[str, int]:
         fs, root = self.root.fs, self.root.path.rstrip("/")
+        fs.invalidate_cache(
+            root
+        )  # an object store's client may hold an older listing: list what is there now
         if not fs.exists(root):
             return {}
         return {
@@ -234,32 +232,14 @@ class SnapshotCopy:
             "Downloading", len(files), sum(f.size for f in files), self.progress_interval, self.log
         )
         stored = self.destination.stored_sizes()
-        unchanged: list[SnapshotFile] = []
-        lock = threading.Lock()
-
-        def one(snapshot_file: SnapshotFile, staging: str) -> None:
-            kept = stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file)
-            if not kept:
-                self.copy(snapshot_file, commit, staging)
-            with lock:
-                if kept:
+        unchanged = []
+        with tempfile.TemporaryDirectory(prefix="hf_download_") as staging:
+            for snapshot_file in files:
+                if stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file):
                     unchanged.append(snapshot_file)
+                else:
+                    self.copy(snapshot_file, commit, staging)
                 progress.advance(1, snapshot_file.size)
-
-        with (
-            tempfile.TemporaryDirectory(prefix="hf_download_") as staging,
-            ThreadPoolExecutor(COPY_WORKERS, thread_name_prefix="hf_download") as pool,
-        ):
-            # Largest first: the long copies start at once instead of trailing at the end.
-            ordered = sorted(files, key=lambda f: f.size, reverse=True)
-            copies = [pool.submit(one, snapshot_file, staging) for snapshot_file in ordered]
-            try:
-                for copy in copies:
-                    copy.result()
-            except BaseException:
-                for copy in copies:
-                    copy.cancel()
-                raise
         progress.finish()
         if unchanged:
             self.log.info(

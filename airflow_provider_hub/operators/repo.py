@@ -958,8 +958,8 @@ class HfDownloadOperator(_HfRepoOperator):
     already at the destination with the content of the commit's file (same size and hash) is not copied
     again, so a retry copies only what its killed try had not; a file is written under a temporary name and
     renamed (local folders) or published once its upload completed (object stores), so a partial file is
-    never left under its name. Files are downloaded with ``huggingface_hub`` (two at a time) and streamed
-    to the destination in chunks: memory stays flat, temporary disk use is bounded by the two largest files.
+    never left under its name. Files are downloaded with ``huggingface_hub`` (one at a time) and streamed
+    to the destination in chunks: memory stays flat, temporary disk use is bounded by the largest file.
 
     ``destination`` is a local folder (an absolute path or ``file://...``) or any URI Airflow's
     ``ObjectStoragePath`` supports (``s3://bucket/prefix`` with the Amazon provider and ``s3fs``,

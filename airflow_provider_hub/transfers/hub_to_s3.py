@@ -26,7 +26,7 @@ class HfHubToS3Operator(HubS3TransferOperator):
 
     The revision is resolved to a commit first, so every file comes from the same snapshot even if
     someone pushes meanwhile, and every retry of the task instance copies that same commit; the commit id is
-    returned. Files go through a temporary folder, two at a time (disk use is bounded by the two largest), and
+    returned. Files go through a temporary folder one at a time (disk use is bounded by the largest file) and
     are streamed to S3; an object already holding the file's content is not copied again. It shares its copy
     with :class:`~airflow_provider_hub.operators.repo.HfDownloadOperator` (which writes anywhere
     ``ObjectStoragePath`` can) and works with the Amazon provider alone (no ``s3fs``).
