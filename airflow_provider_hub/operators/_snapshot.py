@@ -47,7 +47,7 @@ PART_BYTES = 8 << 20
 #: Where the pins live, relative to the destination: beside ``huggingface_hub``'s own ``local_dir`` metadata
 #: (``.cache/huggingface/``), a folder no repo can have (the Hub refuses ``.cache`` paths).
 PIN_FOLDER = ".cache/huggingface/airflow"
-#: Filesystems whose rename is atomic and cheap: a file is written under a temporary name, then renamed.
+#: Filesystems whose rename is atomic and cheap: a file is downloaded beside the destination, then renamed.
 _RENAMING_PROTOCOLS = frozenset({"", "file", "local"})
 
 
@@ -62,8 +62,12 @@ class Destination(Protocol):
     def open_stored(self, path: str) -> IO[bytes]:
         """Read what is stored at ``path``."""
 
-    def store(self, path: str, source: IO[bytes], temp_suffix: str) -> None:
-        """Write ``source`` to ``path`` in chunks; never leaves a partial file under ``path``."""
+    def staging_folder(self, name: str) -> str | None:
+        """A local folder ``name`` on the destination's own filesystem to download into, so that storing a
+        file is a rename (created; kept across tries); ``None``: the destination is not local."""
+
+    def store(self, path: str, local_file: str) -> None:
+        """Move or copy ``local_file`` to ``path`` (in chunks); never leaves a partial file under ``path``."""
 
     def read_text(self, path: str) -> str | None:
         """The small text at ``path`` (a pin), ``None`` when there is none."""
@@ -82,8 +86,9 @@ class StoragePathDestination:
         StoragePathDestination("/data/models/sentiment")
         StoragePathDestination("s3://models/sentiment", conn_id="aws_default")
 
-    On a local filesystem a file is written under a temporary name next to it and renamed; on an object store
-    an object appears only once its upload completed (and an upload that fails is aborted, not completed).
+    On a local filesystem a file is downloaded into a staging folder under the destination
+    (``.cache/huggingface/airflow/``) and renamed into place; on an object store an object appears only once
+    its upload completed (and an upload that fails is aborted, not completed).
     """
 
     def __init__(self, url: str, conn_id: str | None = None) -> None:
@@ -114,24 +119,31 @@ class StoragePathDestination:
     def open_stored(self, path: str) -> IO[bytes]:
         return self._path(path).open("rb")
 
-    def store(self, path: str, source: IO[bytes], temp_suffix: str) -> None:
+    def staging_folder(self, name: str) -> str | None:
+        if not self.renames:
+            return None
+        folder = self._path(f"{PIN_FOLDER}/{name}")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder.path
+
+    def store(self, path: str, local_file: str) -> None:
         target = self._path(path)
         if self.renames:
+            # The download was staged on this filesystem: a rename puts the whole file in place at once.
             target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.{temp_suffix}.incomplete")
-            with partial.open("wb") as out:
-                shutil.copyfileobj(source, out, CHUNK_BYTES)
-            partial.rename(target)
+            os.replace(local_file, target.path)
             return
         out = target.open("wb", block_size=PART_BYTES)
         try:
-            shutil.copyfileobj(source, out, CHUNK_BYTES)
+            with open(local_file, "rb") as source:
+                shutil.copyfileobj(source, out, CHUNK_BYTES)
         except BaseException:
             # An object store publishes whatever was written when the file closes: abort the upload instead.
             out.discard()
             out.closed = True
             raise
         out.close()
+        os.remove(local_file)
 
     def read_text(self, path: str) -> str | None:
         try:
@@ -178,8 +190,6 @@ class SnapshotFile:
 class SnapshotOutcome:
     """What a copy did: the commit, every file of the snapshot, and those already at the destination."""
 
-    repo_id: str
-    repo_type: str
     commit_oid: str
     files: int
     bytes: int
@@ -216,7 +226,7 @@ class SnapshotCopy:
         self.repo_id = repo_id
         self.destination = destination
         self.pin_path = f"{PIN_FOLDER}/{pin_key}.json"
-        self.temp_suffix = pin_key[:12]
+        self.staging_name = f"{pin_key}.staging"
         self.repo_type = repo_type
         self.revision = revision or "main"
         self.subfolder = subfolder
@@ -233,13 +243,19 @@ class SnapshotCopy:
         )
         stored = self.destination.stored_sizes()
         unchanged = []
-        with tempfile.TemporaryDirectory(prefix="hf_download_") as staging:
+        # Staged at a local destination (kept across tries, so a retry resumes a file cut short), else in a
+        # temporary folder.
+        local_staging = self.destination.staging_folder(self.staging_name)
+        with tempfile.TemporaryDirectory(prefix="hf_download_") as temporary:
+            staging = local_staging or temporary
             for snapshot_file in files:
                 if stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file):
                     unchanged.append(snapshot_file)
                 else:
                     self.copy(snapshot_file, commit, staging)
                 progress.advance(1, snapshot_file.size)
+        if local_staging:
+            shutil.rmtree(local_staging)
         progress.finish()
         if unchanged:
             self.log.info(
@@ -248,8 +264,6 @@ class SnapshotCopy:
         # The pin served this try's retries; a later clear of the task resolves the revision anew.
         self.destination.delete(self.pin_path)
         return SnapshotOutcome(
-            repo_id=self.repo_id,
-            repo_type=self.repo_type,
             commit_oid=commit,
             files=len(files),
             bytes=sum(f.size for f in files),
@@ -330,7 +344,7 @@ class SnapshotCopy:
             local_dir=staging,
         )
         try:
-            with open(local, "rb") as source:
-                self.destination.store(snapshot_file.path, source, self.temp_suffix)
+            self.destination.store(snapshot_file.path, local)
         finally:
-            os.remove(local)
+            if os.path.exists(local):
+                os.remove(local)

@@ -956,9 +956,9 @@ class HfDownloadOperator(_HfRepoOperator):
     the pin is a small marker kept at the destination under ``.cache/huggingface/airflow/`` (keyed by the
     task instance, so a later DAG run resolves the revision anew; deleted once the task succeeds). A file
     already at the destination with the content of the commit's file (same size and hash) is not copied
-    again, so a retry copies only what its killed try had not; a file is written under a temporary name and
-    renamed (local folders) or published once its upload completed (object stores), so a partial file is
-    never left under its name. Files are downloaded with ``huggingface_hub`` (one at a time) and streamed
+    again, so a retry copies only what its killed try had not; a file is downloaded beside the destination and
+    renamed into place (local folders) or published once its upload completed (object stores), so a partial
+    file is never left under its name. Files are downloaded with ``huggingface_hub`` (one at a time) and streamed
     to the destination in chunks: memory stays flat, temporary disk use is bounded by the largest file.
 
     ``destination`` is a local folder (an absolute path or ``file://...``) or any URI Airflow's

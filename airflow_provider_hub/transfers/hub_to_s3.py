@@ -159,8 +159,11 @@ class S3HookDestination:
     def open_stored(self, path: str) -> IO[bytes]:
         return closing(self.s3_hook.get_key(self._key(path), self.bucket).get()["Body"])  # type: ignore[return-value]
 
-    def store(self, path: str, source: IO[bytes], temp_suffix: str) -> None:
-        self.s3_hook.load_file_obj(source, self._key(path), bucket_name=self.bucket, replace=self.replace)  # type: ignore[arg-type]
+    def staging_folder(self, name: str) -> None:
+        return None
+
+    def store(self, path: str, local_file: str) -> None:
+        self.s3_hook.load_file(local_file, self._key(path), bucket_name=self.bucket, replace=self.replace)
 
     def read_text(self, path: str) -> str | None:
         if self.s3_hook.head_object(self._key(path), self.bucket) is None:
