@@ -4,11 +4,9 @@
 at the destination, so every retry of the same task instance downloads the same commit), lists the files of
 that commit, and for each file either finds it at the destination already (same size and same content hash
 as the Hub's: sha256 for LFS files, the git blob id for the others) or downloads it with the hook
-(``hf_hub_download``, one file at a time into a temporary folder) and streams it to the destination in
-chunks. Memory stays flat in the size of the files; temporary disk use is bounded by the largest file. One
-file at a time already matches a raw ``snapshot_download`` (eight threads) + copy on loopback, and each copy
-in flight would hold the client's 10 MiB download chunks and an object store's part buffer: concurrent
-copies cost memory (two measured up to 117 MB of growth, one under 60 MB: ``benchmarks/download.py``).
+(``hf_hub_download``; :attr:`Destination.copies_at_once` files at a time) and moves it into place (a local
+folder) or streams it there in chunks (an object store). Memory stays flat in the size of the files;
+temporary disk use is bounded by the largest files in flight.
 
 Destinations are :class:`Destination` objects: :class:`StoragePathDestination` writes anywhere Airflow's
 ``ObjectStoragePath`` can (a local folder, ``file://``, ``s3://``, ``gs://``...);
@@ -29,7 +27,9 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -53,6 +53,11 @@ _RENAMING_PROTOCOLS = frozenset({"", "file", "local"})
 
 class Destination(Protocol):
     """Where a snapshot is copied to; paths are relative to its root, ``/``-separated."""
+
+    #: Files copied at once. Each copy in flight holds the client's 10 MiB download chunks, and an object
+    #: store's file its part buffer too: to a local folder two overlap the downloads' round trips within the
+    #: memory target, to an object store one already keeps up with a raw copy (``benchmarks/download.py``).
+    copies_at_once: int
 
     def __str__(self) -> str: ...
 
@@ -96,6 +101,7 @@ class StoragePathDestination:
 
         self.root: ObjectStoragePath = ObjectStoragePath(url, conn_id=conn_id)
         self.renames = self.root.protocol in _RENAMING_PROTOCOLS
+        self.copies_at_once = 2 if self.renames else 1
 
     def __str__(self) -> str:
         return str(self.root)
@@ -242,18 +248,36 @@ class SnapshotCopy:
             "Downloading", len(files), sum(f.size for f in files), self.progress_interval, self.log
         )
         stored = self.destination.stored_sizes()
-        unchanged = []
+        unchanged: list[SnapshotFile] = []
         # Staged at a local destination (kept across tries, so a retry resumes a file cut short), else in a
         # temporary folder.
         local_staging = self.destination.staging_folder(self.staging_name)
-        with tempfile.TemporaryDirectory(prefix="hf_download_") as temporary:
-            staging = local_staging or temporary
-            for snapshot_file in files:
-                if stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file):
+        lock = threading.Lock()
+
+        def copy_one(snapshot_file: SnapshotFile, staging: str) -> None:
+            kept = stored.get(snapshot_file.path) == snapshot_file.size and self.already_there(snapshot_file)
+            if not kept:
+                self.copy(snapshot_file, commit, staging)
+            with lock:
+                if kept:
                     unchanged.append(snapshot_file)
-                else:
-                    self.copy(snapshot_file, commit, staging)
                 progress.advance(1, snapshot_file.size)
+
+        with (
+            tempfile.TemporaryDirectory(prefix="hf_download_") as temporary,
+            ThreadPoolExecutor(self.destination.copies_at_once, thread_name_prefix="hf_download") as pool,
+        ):
+            staging = local_staging or temporary
+            # Largest first: the long copies start at once instead of trailing at the end.
+            ordered = sorted(files, key=lambda f: f.size, reverse=True)
+            copies = [pool.submit(copy_one, snapshot_file, staging) for snapshot_file in ordered]
+            try:
+                for copy in copies:
+                    copy.result()
+            except BaseException:
+                for copy in copies:
+                    copy.cancel()
+                raise
         if local_staging:
             shutil.rmtree(local_staging)
         progress.finish()

@@ -142,6 +142,9 @@ class S3HookDestination:
     An S3 object appears only once its upload completed, so a copy never leaves a partial object.
     """
 
+    #: ``S3Hook.load_file`` uploads the parts of one file in threads of its own.
+    copies_at_once = 1
+
     def __init__(self, s3_hook: S3Hook, bucket: str, prefix: str, *, replace: bool) -> None:
         self.s3_hook, self.bucket, self.prefix, self.replace = s3_hook, bucket, prefix, replace
 
