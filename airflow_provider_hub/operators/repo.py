@@ -958,8 +958,9 @@ class HfDownloadOperator(_HfRepoOperator):
     already at the destination with the content of the commit's file (same size and hash) is not copied
     again, so a retry copies only what its killed try had not; a file is downloaded beside the destination and
     renamed into place (local folders) or published once its upload completed (object stores), so a partial
-    file is never left under its name. Files are downloaded with ``huggingface_hub`` (one at a time) and streamed
-    to the destination in chunks: memory stays flat, temporary disk use is bounded by the largest file.
+    file is never left under its name. Files are downloaded with ``huggingface_hub`` and renamed into place (a local
+    folder, two at a time) or streamed there in chunks (an object store, one at a time): memory stays flat,
+    temporary disk use is bounded by the largest files in flight.
 
     ``destination`` is a local folder (an absolute path or ``file://...``) or any URI Airflow's
     ``ObjectStoragePath`` supports (``s3://bucket/prefix`` with the Amazon provider and ``s3fs``,
