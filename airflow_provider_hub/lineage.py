@@ -3,7 +3,8 @@
 A Hub repo is the OpenLineage dataset ``namespace="hf://{host of the Hub}"`` (``hf://huggingface.co``, a
 private Hub's host, the emulator's ``hf://127.0.0.1:PORT``), ``name="{models|datasets|spaces}/{repo_id}"``
 (the path of its ``hf://`` asset), with the commit sha as its ``version`` facet. S3 objects are named as the
-Amazon provider names them (``namespace="s3://{bucket}"``, ``name=key``).
+Amazon provider names them (``namespace="s3://{bucket}"``, ``name=key``), local folders as Airflow's ``file``
+assets are (``namespace="file"``, ``name=`` the absolute path).
 
 Three ways in, all optional: nothing here imports OpenLineage until the OpenLineage provider asks.
 
@@ -82,6 +83,30 @@ class S3Objects:
 
 
 @dataclass(frozen=True)
+class StoragePath:
+    """A local folder (``namespace="file"``, the absolute path as name, as Airflow's ``file`` assets are named)
+    or a location of another object store (``namespace="{scheme}://{bucket}"``, the key as name)."""
+
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, url: str) -> StoragePath | S3Objects:
+        """``/data/m`` or ``file:///data/m`` → ``file``, ``/data/m``; ``s3://b/k`` as :class:`S3Objects`."""
+        parts = urlsplit(url)
+        if parts.scheme in ("", "file", "local"):
+            return cls("file", parts.path or "/")
+        if parts.scheme in ("s3", "s3a", "s3n"):
+            return S3Objects(parts.netloc, parts.path)
+        return cls(f"{parts.scheme}://{parts.netloc}", parts.path.strip("/") or "/")
+
+    def dataset(self) -> Dataset:
+        from openlineage.client.event_v2 import Dataset
+
+        return Dataset(namespace=self.namespace, name=self.name)
+
+
+@dataclass(frozen=True)
 class JobRun:
     """A Hub Job a task ran: its id and page."""
 
@@ -93,8 +118,8 @@ class JobRun:
 class Lineage:
     """What an operator read and wrote while it ran, as plain values (no OpenLineage import)."""
 
-    inputs: list[RepoRead | S3Objects] = field(default_factory=list)
-    outputs: list[RepoRead | S3Objects] = field(default_factory=list)
+    inputs: list[RepoRead | S3Objects | StoragePath] = field(default_factory=list)
+    outputs: list[RepoRead | S3Objects | StoragePath] = field(default_factory=list)
     job: JobRun | None = None
 
     def read_repo(self, endpoint: str, repo_type: str, repo_id: str, sha: str | None = None) -> None:
@@ -109,11 +134,17 @@ class Lineage:
     def wrote_s3(self, bucket: str, key: str) -> None:
         self._add(self.outputs, S3Objects(bucket, key))
 
+    def wrote_storage(self, url: str) -> None:
+        """A local folder or an object-storage URI (``s3://bucket/prefix``, ``gs://...``) written to."""
+        self._add(self.outputs, StoragePath.of(url))
+
     def ran_job(self, job_id: str, url: str) -> None:
         self.job = JobRun(job_id, url)
 
     @staticmethod
-    def _add(into: list[RepoRead | S3Objects], item: RepoRead | S3Objects) -> None:
+    def _add(
+        into: list[RepoRead | S3Objects | StoragePath], item: RepoRead | S3Objects | StoragePath
+    ) -> None:
         if item not in into:
             into.append(item)
 

@@ -33,7 +33,11 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 
 # Fixtures shared by test folders, kept in support modules (no test module imports another).
-pytest_plugins = ["tests.support.webhook_receiver", "tests.support.inference_providers"]
+pytest_plugins = [
+    "tests.support.webhook_receiver",
+    "tests.support.inference_providers",
+    "tests.support.s3",
+]
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,24 +106,6 @@ def test_publishing_example_reports_its_job_commit_tag_and_served_model(
         f"{subprocess_hub.url}/jobs/{job.owner.name}/{job.id}",
     )
     assert job_facet["_schemaURL"].endswith("docs/lineage.md#hfjob")
-
-
-@pytest.fixture
-def s3_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    """moto's S3 as a server on loopback (the DAG runs in another process), and a client on it."""
-    import boto3
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    try:
-        yield boto3.client("s3", region_name="us-east-1", endpoint_url=url), url
-    finally:
-        server.stop()
 
 
 def test_s3_mirror_reports_s3_in_the_commit_out_and_back(

@@ -93,6 +93,12 @@ def map_hub_error(
     what = f"{action} on {subject}" if subject else action
     tried = f" (after {attempts} attempts)" if attempts > 1 else ""
     response = response_of(exc)
+    if response is None and type(exc).__name__ == "LocalEntryNotFoundError" and exc.__cause__ is not None:
+        # hf_hub_download reports a failed metadata request as "not in the local cache", the Hub's answer (or
+        # the network failure) as its cause: that cause is the failure.
+        return map_hub_error(
+            exc.__cause__, action=action, subject=subject, token=token, timeout=timeout, attempts=attempts
+        )
     if response is None:
         if isinstance(exc, transport_errors()):
             return HfHubError(

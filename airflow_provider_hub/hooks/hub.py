@@ -56,9 +56,11 @@ T = TypeVar("T")
 #: ``HfApi`` methods whose every request already goes through ``huggingface_hub.utils.http_backoff``
 #: (1 + 5 attempts, waits 1-8 s, ``Retry-After`` honoured): ``call`` adds no attempts of its own on top.
 #: Generator methods (``list_*``, ``fetch_job_logs``) are not listed: ``call`` never repeats a generator.
+#: ``hf_hub_download`` is not listed either: its metadata ``HEAD`` is sent once (``retry_on_errors=False``, so
+#: that an offline client falls back to its cache at once), so a 5xx there would fail the download for good;
+#: ``call`` retries it under the connection's policy (only its body ``GET`` has the client's retries too).
 CLIENT_RETRIED_METHODS = frozenset(
     {
-        "hf_hub_download",
         "snapshot_download",
         "get_safetensors_metadata",
         "preupload_lfs_files",

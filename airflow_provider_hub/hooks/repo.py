@@ -258,14 +258,21 @@ class RepoHookMixin(HubArea):
         )
 
     def list_repo_tree(
-        self, repo_id: str, *, repo_type: str = "model", revision: str | None = None
+        self,
+        repo_id: str,
+        *,
+        repo_type: str = "model",
+        revision: str | None = None,
+        path_in_repo: str | None = None,
     ) -> list[RepoFile]:
-        """Every file (not folder) of the repo at ``revision``."""
+        """Every file (not folder) of the repo at ``revision``, or of its folder ``path_in_repo`` (paths stay
+        relative to the repo's root)."""
         from huggingface_hub.hf_api import RepoFile
 
         entries = self.call(
             "list_repo_tree",
             repo_id,
+            path_in_repo=path_in_repo,
             recursive=True,
             repo_type=repo_type,
             revision=revision,

@@ -18,7 +18,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_hub.exceptions import HfHubConflictError
 from airflow_provider_hub.links import HfCommitLink, HfRepoLink
-from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields
+from airflow_provider_hub.operators.base import HfHubBaseOperator, hub_template_fields, task_instance_key
 from airflow_provider_hub.utils.checks import (
     ON_HEAD_MOVED_POLICIES,
     check_bool,
@@ -1095,3 +1095,165 @@ def cutoff_time(older_than: Any) -> Any:
         except (ValueError, pendulum.parsing.exceptions.ParserError):
             pass
     raise ValueError(f"older_than must be a timedelta, a number of days or an ISO date; got {older_than!r}")
+
+
+# -- downloads -------------------------------------------------------------------------------------------
+
+
+class HfDownloadOperator(_HfRepoOperator):
+    """Download a repo snapshot, pinned to one commit, to a local folder or any object storage.
+
+    The revision (a branch, tag or commit; default ``main``) is resolved to a commit sha on the first try and
+    every retry of the same task instance downloads that same commit, even if the branch moved meanwhile:
+    the pin is a small marker kept at the destination under ``.cache/huggingface/airflow/`` (keyed by the
+    task instance, so a later DAG run resolves the revision anew; deleted once the task succeeds). A file
+    already at the destination with the content of the commit's file (same size and hash) is not copied
+    again, so a retry copies only what its killed try had not; a file is downloaded beside the destination and
+    renamed into place (local folders) or published once its upload completed (object stores), so a partial
+    file is never left under its name. Files are downloaded with ``huggingface_hub`` and renamed into place (a local
+    folder, two at a time) or streamed there in chunks (an object store, one at a time): memory stays flat,
+    temporary disk use is bounded by the largest files in flight.
+
+    ``destination`` is a local folder (an absolute path or ``file://...``) or any URI Airflow's
+    ``ObjectStoragePath`` supports (``s3://bucket/prefix`` with the Amazon provider and ``s3fs``,
+    ``gs://...``, ...), with ``storage_conn_id`` as the object storage's connection.
+
+    Example::
+
+        HfDownloadOperator(
+            task_id="fetch_model",
+            repo_id="acme/sentiment",
+            revision="v1.2",
+            allow_patterns=["*.safetensors", "*.json"],
+            destination="s3://models/sentiment/{{ dag_run.run_after | ds }}",
+            storage_conn_id="aws_default",
+        )
+
+    :param repo_id: ``namespace/name``; a bare ``name`` uses the connection's namespace. (templated)
+    :param destination: a local folder or an object-storage URI. (templated)
+    :param revision: branch, tag or commit (default ``main``). (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``. (templated)
+    :param allow_patterns: only download files matching one of these globs (relative to ``subfolder``).
+        (templated)
+    :param ignore_patterns: skip files matching these globs. (templated)
+    :param subfolder: download only this folder of the repo; files land at the destination relative to it
+        (``subfolder="onnx"`` puts ``onnx/model.onnx`` at ``{destination}/model.onnx``). (templated)
+    :param storage_conn_id: the object storage's connection (e.g. an ``aws`` connection for ``s3://``);
+        ``None`` is the storage's default. (templated)
+    :param progress_interval: seconds between progress lines in the task log.
+    :param hf_conn_id: the Hugging Face Hub connection. (templated)
+    :return: ``{"repo_id", "repo_type", "revision", "commit_oid", "destination", "files", "bytes",
+        "files_unchanged", "bytes_unchanged"}``: ``files`` and ``bytes`` count the whole snapshot copied,
+        ``*_unchanged`` what was at the destination already and was not copied again.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields(
+        "repo_id",
+        "destination",
+        "revision",
+        "repo_type",
+        "allow_patterns",
+        "ignore_patterns",
+        "subfolder",
+        "storage_conn_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        destination: str | os.PathLike[str],
+        revision: str | None = None,
+        repo_type: str = "model",
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        subfolder: str | None = None,
+        storage_conn_id: str | None = None,
+        progress_interval: float = 10.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
+        self.destination = destination
+        self.revision = revision
+        self.allow_patterns = allow_patterns
+        self.ignore_patterns = ignore_patterns
+        self.subfolder = subfolder
+        self.storage_conn_id = storage_conn_id
+        self.progress_interval = progress_interval
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_hub.operators._snapshot import SnapshotCopy, StoragePathDestination
+
+        destination = check_destination(self.destination)
+        if self.storage_conn_id is not None and (
+            not isinstance(self.storage_conn_id, str) or not self.storage_conn_id.strip()
+        ):
+            raise ValueError(f"storage_conn_id must be a connection id or None; got {self.storage_conn_id!r}")
+        if self.storage_conn_id and "://" not in destination:
+            raise ValueError(
+                f"storage_conn_id={self.storage_conn_id!r} is for object storage, but destination "
+                f"{destination!r} is a local folder"
+            )
+        check_revision(self.revision)
+        subfolder = check_path_in_repo(self.subfolder, "subfolder", allow_root=True)
+        allow_patterns = check_patterns(self.allow_patterns, "allow_patterns")
+        ignore_patterns = check_patterns(self.ignore_patterns, "ignore_patterns")
+        repo_id, repo_type = self._checked_repo()
+
+        outcome = SnapshotCopy(
+            self.hook,
+            repo_id,
+            StoragePathDestination(destination, conn_id=self.storage_conn_id),
+            pin_key=task_instance_key(context["ti"]),
+            repo_type=repo_type,
+            revision=self.revision,
+            subfolder=subfolder,
+            allow_patterns=allow_patterns,
+            ignore_patterns=ignore_patterns,
+            progress_interval=self.progress_interval,
+            logger=self.log,
+        ).run()
+        repo_url = self.hook.repo_url(repo_id, repo_type)
+        self.lineage.read_repo(self.hook.endpoint, repo_type, repo_id, outcome.commit_oid)
+        self.lineage.wrote_storage(destination)
+        HfRepoLink.persist(context, repo_url)
+        HfCommitLink.persist(context, f"{repo_url}/commit/{outcome.commit_oid}")
+        return {
+            "repo_id": repo_id,
+            "repo_type": repo_type,
+            "revision": self.revision or "main",
+            "commit_oid": outcome.commit_oid,
+            "destination": destination,
+            "files": outcome.files,
+            "bytes": outcome.bytes,
+            "files_unchanged": outcome.files_unchanged,
+            "bytes_unchanged": outcome.bytes_unchanged,
+        }
+
+
+def check_destination(destination: Any, field_name: str = "destination") -> str:
+    """A local folder (absolute, ``~`` expanded) or an object-storage URI of a protocol fsspec knows."""
+    from fsspec.registry import known_implementations, registry
+
+    value = os.fspath(destination) if isinstance(destination, os.PathLike) else destination
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(
+            f"{field_name} must be a local folder or an object-storage URI like 's3://bucket/prefix'; "
+            f"got {destination!r}"
+        )
+    scheme, separator, rest = value.partition("://")
+    if separator:
+        if scheme not in known_implementations and scheme not in registry:
+            raise ValueError(f"{field_name} {value!r}: no filesystem handles the protocol {scheme!r}")
+        if scheme != "file" and not rest.strip("/"):
+            raise ValueError(f"{field_name} {value!r} names no bucket or container")
+        return value
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise ValueError(
+            f"{field_name} {value!r} is a relative path: give an absolute folder (a task's working "
+            "directory is not one you choose) or a URI"
+        )
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{field_name} {value!r} is a file, not a folder")
+    return str(path)

@@ -78,6 +78,7 @@ def test_summary_shows_only_this_runs_results(tmp_path: Path) -> None:
         "emulator_lfs_upload",
         "upload_folder",
         "large_folder",
+        "download",
         "triggerer_scale",
         "webhook_ingestion",
         "access_triage",

@@ -31,6 +31,7 @@ from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
     HfCreateRepoOperator,
     HfCreateTagOperator,
+    HfDownloadOperator,
     HfUploadFolderOperator,
     HfUploadLargeFolderOperator,
 )
@@ -154,6 +155,42 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
     "upload_large_folder/file past 50 GB": (
         lambda tmp: _large(tmp, folder_path=_huge_file_folder(tmp)),
         ("shards/huge.bin", "50,000,000,001 bytes"),
+    ),
+    "download/destination": (
+        lambda tmp: HfDownloadOperator(task_id="t", repo_id="alice/m", destination="models/latest"),
+        ("destination", "models/latest"),
+    ),
+    "download/destination.protocol": (
+        lambda tmp: HfDownloadOperator(task_id="t", repo_id="alice/m", destination="s4://bucket/m"),
+        ("destination", "s4://bucket/m"),
+    ),
+    "download/storage_conn_id": (
+        lambda tmp: HfDownloadOperator(
+            task_id="t", repo_id="alice/m", destination=str(tmp / "m"), storage_conn_id="aws_default"
+        ),
+        ("storage_conn_id", "aws_default"),
+    ),
+    "download/subfolder": (
+        lambda tmp: HfDownloadOperator(
+            task_id="t", repo_id="alice/m", destination=str(tmp), subfolder="a/../.."
+        ),
+        ("subfolder", "a/../.."),
+    ),
+    "download/revision": (
+        lambda tmp: HfDownloadOperator(
+            task_id="t", repo_id="alice/m", destination=str(tmp), revision="v1 rc"
+        ),
+        ("revision", "v1 rc"),
+    ),
+    "download/ignore_patterns": (
+        lambda tmp: HfDownloadOperator(
+            task_id="t", repo_id="alice/m", destination=str(tmp), ignore_patterns={"*.bin": True}
+        ),
+        ("ignore_patterns", "{'*.bin': True}"),
+    ),
+    "download/repo_id": (
+        lambda tmp: HfDownloadOperator(task_id="t", repo_id="alice/bad name", destination=str(tmp)),
+        ("repo_id", "alice/bad name"),
     ),
     "create_commit/operations.op": (
         lambda tmp: HfCreateCommitOperator(

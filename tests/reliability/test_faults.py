@@ -12,6 +12,7 @@ thread timing. The 429 rate is 3% because each one costs a full second (the serv
 
 from __future__ import annotations
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
     HfCreateRepoOperator,
     HfCreateTagOperator,
+    HfDownloadOperator,
     HfUploadFolderOperator,
     HfUploadLargeFolderOperator,
 )
@@ -123,6 +125,13 @@ def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) 
             tag="v1",
             revision="{{ ti.xcom_pull(task_ids='promote')['commit_oid'] }}",
         )
+        download = HfDownloadOperator(
+            task_id="download",
+            repo_id=repo_id,
+            revision="v1",
+            destination=str(downloads(folder, dag_id)),
+            **TASK_RETRIES,
+        )
         job = HfRunJobOperator(
             task_id="evaluate",
             image="python:3.12",
@@ -148,9 +157,24 @@ def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) 
             repo_type="dataset",
             folder_path=str(folder.parent / "corpus"),
         )
-        create >> upload >> wait >> promote >> tag >> [job, endpoint]
+        create >> upload >> wait >> promote >> tag >> [job, endpoint, download]
         create >> [triage, webhook, corpus]
     return dag
+
+
+def downloads(folder: Path, dag_id: str) -> Path:
+    """Where the DAG ``dag_id`` downloads the released snapshot to."""
+    return folder.parent / "downloads" / dag_id
+
+
+def downloaded_files(folder: Path, dag_id: str) -> dict[str, str]:
+    """``{path: sha256}`` of what the DAG downloaded."""
+    root = downloads(folder, dag_id)
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in root.rglob("*")
+        if p.is_file()
+    }
 
 
 def run_publishing(run_dag: Any, hub: Any, dag_id: str, folder: Path) -> Any:
@@ -217,6 +241,7 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
             "tag",
             "evaluate",
             "endpoint",
+            "download",
             "triage",
             "webhook",
             "upload_corpus",
@@ -231,6 +256,10 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
     # and a single Job although the task retried after failed requests.
     assert outcome(api) == clean
     assert xcom_value(chaos_run, "upload")["files_added"] == xcom_value(clean_run, "upload")["files_added"]
+    # The release downloaded whole, with the same content, under faults too.
+    assert downloaded_files(folder, "faults_chaos") == downloaded_files(folder, "faults_clean")
+    assert set(downloaded_files(folder, "faults_clean")) == set(clean["files_at_tag"])
+    assert xcom_value(chaos_run, "download")["commit_oid"] == api.model_info(REPO, revision="v1").sha
 
 
 # -- The rest of the surface: transfers, @task.hf_job, Job/Endpoint/Provider sensors, the Endpoint

@@ -22,7 +22,11 @@ from typing import Any
 import pytest
 
 from airflow_provider_hub.operators.jobs import HfRunJobOperator
-from airflow_provider_hub.operators.repo import HfUploadFolderOperator, HfUploadLargeFolderOperator
+from airflow_provider_hub.operators.repo import (
+    HfDownloadOperator,
+    HfUploadFolderOperator,
+    HfUploadLargeFolderOperator,
+)
 from tests.reliability._support import commit_count, deterministic_bytes, repo_state
 
 MiB = 1024 * 1024
@@ -33,7 +37,9 @@ WORKER = textwrap.dedent(
     """
     import json, sys
     from airflow_provider_hub.operators.jobs import HfRunJobOperator
-    from airflow_provider_hub.operators.repo import HfUploadFolderOperator, HfUploadLargeFolderOperator
+    from airflow_provider_hub.operators.repo import (
+        HfDownloadOperator, HfUploadFolderOperator, HfUploadLargeFolderOperator
+    )
 
     class TaskInstance:
         def __init__(self, dag_id, task_id, run_id):
@@ -43,7 +49,10 @@ WORKER = textwrap.dedent(
 
     kind, kwargs = sys.argv[1], json.loads(sys.argv[2])
     operator_class = {
-        "job": HfRunJobOperator, "upload": HfUploadFolderOperator, "large": HfUploadLargeFolderOperator
+        "job": HfRunJobOperator,
+        "upload": HfUploadFolderOperator,
+        "large": HfUploadLargeFolderOperator,
+        "download": HfDownloadOperator,
     }[kind]
     operator = operator_class(**kwargs)
     operator.execute({"ti": TaskInstance("kill_and_retry", kwargs["task_id"], sys.argv[3])})
@@ -239,3 +248,71 @@ def test_retry_after_a_kill_mid_large_upload_sends_only_what_is_left(
     state = repo_state(api, "alice/corpus", repo_type="dataset")
     for rel, data in shards.items():
         assert state[rel][1] == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_retry_after_a_kill_mid_download_copies_the_pinned_commit_and_only_what_was_missing(
+    storage: str, hub_connection: Any, api: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    shards = {
+        f"shard_{index}.safetensors": deterministic_bytes(f"shard {index}", 4 * MiB) for index in range(4)
+    }
+    small = {f"notes/note_{index:02d}.txt": f"note {index}".encode() for index in range(20)}
+    hub_connection.add_repo("alice/snapshot", files={**shards, **small})
+    pinned = api.model_info("alice/snapshot").sha
+    kwargs: dict[str, Any] = {"task_id": "download", "repo_id": "alice/snapshot"}
+    if storage == "s3":
+        s3, conn_id = request.getfixturevalue("s3_storage")
+        s3.create_bucket(Bucket="models")
+        kwargs.update(destination="s3://models/snapshot", storage_conn_id=conn_id)
+
+        def stored() -> dict[str, bytes]:
+            listing = s3.list_objects_v2(Bucket="models", Prefix="snapshot/").get("Contents", [])
+            return {
+                o["Key"].removeprefix("snapshot/"): s3.get_object(Bucket="models", Key=o["Key"])[
+                    "Body"
+                ].read()
+                for o in listing
+            }
+    else:
+        folder = tmp_path / "snapshot"
+        kwargs.update(destination=str(folder))
+
+        def stored() -> dict[str, bytes]:
+            return {
+                p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+            }
+
+    def complete_files() -> dict[str, bytes]:
+        """What a reader of the destination sees as the snapshot's files (not the pin, not partial names)."""
+        return {
+            path: data
+            for path, data in stored().items()
+            if not path.startswith(".cache/") and not path.endswith(".incomplete")
+        }
+
+    # Slow the file downloads down so the kill lands with some files copied and others not.
+    slow = hub_connection.inject_fault("/alice/snapshot/resolve/*", latency=0.3, method="GET")
+    worker = start_worker("download", kwargs, tmp_path / "worker.log")
+    kill_when(worker, tmp_path / "worker.log", lambda: len(complete_files()) >= 5)
+    hub_connection.remove_fault(slow)
+    copied_before_the_kill = complete_files()
+    assert len(copied_before_the_kill) < len(shards) + len(small) + 1
+    # Whatever the killed try left under a file's name is complete.
+    for path, data in copied_before_the_kill.items():
+        assert path == ".gitattributes" or data == {**shards, **small}[path], path
+    # Someone pushes to main before the retry: the retry still downloads the commit the first try pinned.
+    api.upload_file(path_or_fileobj=b"changed", path_in_repo="shard_3.safetensors", repo_id="alice/snapshot")
+    hub_connection.reset_counts()
+
+    result = HfDownloadOperator(**kwargs).execute({"ti": _TaskInstance("download", try_number=2)})
+
+    assert result["commit_oid"] == pinned
+    assert result["files"] == len(shards) + len(small) + 1
+    assert result["files_unchanged"] == len(copied_before_the_kill)
+    after = stored()
+    assert {path: data for path, data in after.items() if path != ".gitattributes"} == {**shards, **small}
+    # Only the files the killed try had not copied were downloaded again.
+    assert hub_connection.request_count("/alice/snapshot/resolve/*", "GET") == result["files"] - len(
+        copied_before_the_kill
+    )

@@ -8,7 +8,10 @@ COMMIT_ROUTE = "/api/*/*/*/commit/*"
 
 
 class RecordingTaskInstance:
-    """Records ``xcom_push`` calls (the extra links persist their URL through it)."""
+    """Records ``xcom_push`` calls (the extra links persist their URL through it); one task instance of a
+    manual run, as operators that find their earlier tries' work by the task instance see it."""
+
+    dag_id, task_id, run_id, map_index, try_number = "operator_test", "task", "manual__test", -1, 1
 
     def __init__(self) -> None:
         self.pushed: dict[str, Any] = {}
