@@ -26,9 +26,10 @@ Rules:
 - **One poll per interval**: the key includes the interval, so each trigger is read exactly every
   ``poll_interval`` (a poll at the shortest interval of its subscribers would make a 30 s trigger wait up to
   its interval plus the shortest one). Most triggers use ``[huggingface_hub] default_poll_interval``: one poll.
-- **Lifetime**: the first subscriber starts the poll, which lists at once and then every interval; a tick that
-  finds no subscriber ends it (the last trigger cancelled, finished or moved to another triggerer), without a
-  request. A subscriber cancelled while it waits leaves at once.
+- **Lifetime**: the first subscriber starts the poll, which lists at once and then every interval; a tick
+  without a subscriber makes no request, and the second in a row ends the poll (the last trigger cancelled,
+  finished or moved to another triggerer): a trigger sleeps between two reads, and one woken a little late by
+  a busy loop must not find its poll gone. A subscriber cancelled while it waits leaves at once.
 - **Errors**: a listing is one request per page under the connection's retry policy (the hook's); when it
   fails, every subscriber of that tick gets the error, and counts it as its own failed read.
 
@@ -48,6 +49,10 @@ from airflow_provider_hub.hooks.states import JobState
 
 if TYPE_CHECKING:
     from airflow_provider_hub.hooks.hub import HfHubAsyncHook
+
+
+#: Ticks in a row without a subscriber after which a poll ends.
+IDLE_TICKS_TO_STOP = 2
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class SharedPoll:
         self.hook, self.listing, self.scope, self.interval = hook, listing, scope, interval
         self._key = key
         self._waiting: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
+        #: The subscribers of the tick being answered.
+        self._answering: dict[str, list[asyncio.Future[dict[str, Any] | None]]] = {}
         #: Requests the last listing took (pages); more than there are subscribers: read them alone.
         self.last_listing_requests = 0
         self._task: asyncio.Task[None] | None = None
@@ -162,6 +169,7 @@ class SharedPoll:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_tick = loop.time()
+        idle_ticks = 0
         try:
             while True:
                 delay = next_tick - loop.time()
@@ -169,11 +177,25 @@ class SharedPoll:
                     await asyncio.sleep(delay)
                 next_tick = max(next_tick + self.interval, loop.time())
                 waiting, self._waiting = self._waiting, {}
-                if not waiting:
+                if waiting:
+                    idle_ticks = 0
+                    self._answering = waiting
+                    await self._answer(waiting)
+                    continue
+                # Between two reads a trigger sleeps, and a busy loop may wake it just after this tick: only
+                # a second tick in a row without a subscriber means that none is left.
+                idle_ticks += 1
+                if idle_ticks == IDLE_TICKS_TO_STOP:
                     return
-                await self._answer(waiting)
         finally:
             _forget(self)
+            # Only a cancelled task (its loop closing) ends with subscribers: each gets a failed read
+            # rather than a wait for ever.
+            stopped = RuntimeError(f"The shared poll of {self.listing.what} of {self.scope} stopped")
+            for futures in [*self._answering.values(), *self._waiting.values()]:
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(stopped)
 
     async def _answer(self, waiting: dict[str, list[asyncio.Future[dict[str, Any] | None]]]) -> None:
         found: dict[str, dict[str, Any]] = {}
