@@ -257,6 +257,7 @@ def measure(waits: int, poll: float, change_after: float, starts: str) -> dict[s
     headers = {"authorization": f"Bearer {DEFAULT_TOKEN}"}
     request_samples: list[tuple[float, dict[str, int]]] = []
     stop_counting = threading.Event()
+    counter = threading.Thread(target=count_requests, args=(url, stop_counting, request_samples), daemon=True)
     try:
         with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
             seeding_started = time.time()
@@ -288,9 +289,6 @@ def measure(waits: int, poll: float, change_after: float, starts: str) -> dict[s
                         }
                     ),
                 }
-                counter = threading.Thread(
-                    target=count_requests, args=(url, stop_counting, request_samples), daemon=True
-                )
                 counter.start()
                 opened: dict[str, float] = {}
                 opener = threading.Thread(
@@ -313,6 +311,8 @@ def measure(waits: int, poll: float, change_after: float, starts: str) -> dict[s
                 changes.update(opened)
     finally:
         stop_counting.set()
+        if counter.is_alive():
+            counter.join()
         stop_emulator(emulator)
 
     events = result["events"]

@@ -169,8 +169,13 @@ class HfPollingTrigger(SerializesInitArguments, BaseTrigger, Generic[Reading]):
         self.interval = interval
         errors = 0
         last: Reading | None = None
+        # Reads start on a fixed schedule, one every interval from the first: a shared read
+        # (hooks/shared_polls.py) waits for its poll's next listing, so sleeping a whole interval after each
+        # read would skip every other listing, and counting from each wake-up would drift behind the poll's
+        # schedule by the loop's lag until a read missed a listing.
+        due = time.monotonic()
         while True:
-            read_started = time.monotonic()
+            due += interval
             try:
                 reading = await self.read(hook)
             except HfHubNotFoundError as exc:
@@ -193,9 +198,9 @@ class HfPollingTrigger(SerializesInitArguments, BaseTrigger, Generic[Reading]):
             if self.end_time is not None and time.time() >= self.end_time:
                 yield TriggerEvent(self.payload("timeout", last, self.timeout_message))
                 return
-            # Reads start every interval: a shared read (hooks/shared_polls.py) waits for its poll's next
-            # listing, and sleeping a whole interval after it would skip every other listing.
-            delay = interval - (time.monotonic() - read_started)
+            delay = due - time.monotonic()
+            if delay < 0:  # the read ended past the next start (retries, a late listing): start again now
+                due -= delay
             if self.end_time is not None:
                 delay = min(delay, self.end_time - time.time())
             await asyncio.sleep(max(0.0, delay))
