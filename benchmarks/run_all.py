@@ -39,7 +39,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "upload_folder": ["--size-gib", "0.1", "--repeat", "2"],
     "large_folder": ["--size-gib", "0.25", "--files", "100"],
     "download": ["--size-gib", "0.1", "--repeat", "1"],
-    "triggerer_scale": ["--triggers", "40", "--poll", "1", "--change-after", "12"],
+    "triggerer_scale": ["--triggers", "40", "80", "--poll", "1", "--change-after", "12"],
     "webhook_ingestion": ["--deliveries", "500", "--receiver-deliveries", "300"],
     "access_triage": ["--requests", "300"],
     "job_log_latency": ["--lines", "3", "--interval", "0.2"],

@@ -11,10 +11,10 @@ connection by :mod:`~airflow_provider_hub.hooks.routing`.
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, NoReturn, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 from airflow.sdk import BaseHook
@@ -38,6 +38,13 @@ from airflow_provider_hub.hooks.routing import (
     routed_api_class,
 )
 from airflow_provider_hub.hooks.settings import CONN_TYPE, HubConnectionSettings
+from airflow_provider_hub.hooks.shared_polls import (
+    ACTIVE_JOBS,
+    INFERENCE_ENDPOINTS,
+    OPEN_PULL_REQUESTS,
+    SPACE_RUNTIMES,
+    shared_poll,
+)
 from airflow_provider_hub.hooks.spaces import SpacesHookMixin
 from airflow_provider_hub.hooks.webhooks import WebhooksHookMixin
 from airflow_provider_hub.utils.checks import (
@@ -370,6 +377,29 @@ class HfHubAsyncHook(BaseHook):
         """
         return await self._request("GET", path_or_url, base=base, params=params, subject=subject)
 
+    async def get_pages(
+        self,
+        path_or_url: str,
+        *,
+        base: Literal["hub", "endpoints", "router"] = "hub",
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        subject: str | None = None,
+    ) -> AsyncIterator[Any]:
+        """The JSON of each page of a listing that links its next page (``Link: <url>; rel="next"``), as
+        ``huggingface_hub``'s ``paginate`` follows it: the next URL is requested as given. Each page is one
+        request under the retry policy; a failed page ends the iteration with its error.
+
+        Example::
+
+            async for page in hook.get_pages("/api/jobs/alice", params=[("stage", "RUNNING")]):
+                running += page
+        """
+        url: str | None = path_or_url
+        while url is not None:
+            response = await self._send("GET", url, base=base, params=params, subject=subject)
+            yield response.json()
+            url, params = response.links.get("next", {}).get("url"), None
+
     async def _request(
         self,
         method: Literal["GET", "POST"],
@@ -380,6 +410,20 @@ class HfHubAsyncHook(BaseHook):
         data: Mapping[str, Any] | None = None,
         subject: str | None = None,
     ) -> Any:
+        response = await self._send(method, path_or_url, base=base, params=params, data=data, subject=subject)
+        return response.json() if response.content else None
+
+    async def _send(
+        self,
+        method: Literal["GET", "POST"],
+        path_or_url: str,
+        *,
+        base: Literal["hub", "endpoints", "router"] = "hub",
+        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        data: Mapping[str, Any] | None = None,
+        subject: str | None = None,
+    ) -> httpx.Response:
+        """One request under the retry policy; its failure raised as a provider error."""
         settings = await self.get_settings()
         if path_or_url.startswith(("http://", "https://")):
             url = path_or_url
@@ -389,15 +433,17 @@ class HfHubAsyncHook(BaseHook):
         client = await self._client()
         in_flight = in_flight_limit()
 
-        async def attempt() -> Any:
+        async def attempt() -> httpx.Response:
             async with in_flight:
                 response = await client.request(
                     method, url, params=params, data=data, headers=headers, timeout=settings.timeout
                 )
             response.raise_for_status()
-            return response.json() if response.content else None
+            return response
 
-        action = f"{method} {httpx.URL(url).path}"
+        # urlsplit, not httpx.URL: this runs for every poll of every trigger, and httpx.URL parses for
+        # ~10 us, more than the rest of this method's own work.
+        action = f"{method} {urlsplit(url).path}"
         retrying = settings.retry_policy.async_retrying(
             before_sleep=settings.retry_policy.log_before_retry(
                 self.log, action + (f" ({subject})" if subject else "")
@@ -441,6 +487,15 @@ class HfHubAsyncHook(BaseHook):
             subject=f"Job {namespace}/{job_id}",
         )
 
+    async def poll_job(self, job_id: str, namespace: str | None = None, *, interval: float) -> dict[str, Any]:
+        """The Job as :meth:`get_job` reads it, taken from the namespace's listing of active Jobs shared by the
+        triggers polling every ``interval`` seconds (:mod:`~airflow_provider_hub.hooks.shared_polls`); a Job
+        the listing does not show (it ended, or does not exist) is read alone. Returns at the poll's next
+        listing."""
+        namespace = await self._namespace(namespace)
+        entry = await shared_poll(self, ACTIVE_JOBS, namespace, interval=interval).read(job_id)
+        return entry if entry is not None else await self.get_job(job_id, namespace)
+
     async def cancel_job(self, job_id: str, namespace: str | None = None) -> None:
         """Cancel the Job (``POST /api/jobs/{namespace}/{job_id}/cancel``); a finished Job stays as it is."""
         namespace = await self._namespace(namespace)
@@ -459,6 +514,15 @@ class HfHubAsyncHook(BaseHook):
             subject=f"Inference Endpoint {namespace}/{name}",
         )
 
+    async def poll_inference_endpoint(
+        self, name: str, namespace: str | None = None, *, interval: float
+    ) -> dict[str, Any]:
+        """The Endpoint as :meth:`get_inference_endpoint` reads it, taken from the namespace's listing shared by
+        the triggers polling every ``interval`` seconds (:mod:`~airflow_provider_hub.hooks.shared_polls`)."""
+        namespace = await self._namespace(namespace)
+        entry = await shared_poll(self, INFERENCE_ENDPOINTS, namespace, interval=interval).read(name)
+        return entry if entry is not None else await self.get_inference_endpoint(name, namespace)
+
     async def get_repo_head(self, repo_id: str, repo_type: str = "model", revision: str = "main") -> str:
         """The commit sha ``revision`` points at: one light ``GET /api/{type}s/{repo}/revision/{rev}?expand=sha``."""
         data = await self.get_json(
@@ -475,6 +539,24 @@ class HfHubAsyncHook(BaseHook):
             f"/api/{REPO_TYPE_PLURALS[check_repo_type(repo_type)]}/{repo_id}/discussions/{int(num)}",
             subject=f"discussion #{num} of {repo_type} {repo_id}",
         )
+
+    async def poll_pull_request(
+        self, repo_id: str, num: int, *, repo_type: str = "model", interval: float
+    ) -> dict[str, Any]:
+        """The pull request as :meth:`get_discussion` reads it while it is open (the entry of the repo's listing
+        of open pull requests shared by the triggers polling every ``interval`` seconds:
+        :mod:`~airflow_provider_hub.hooks.shared_polls`), its details once it is not (merged, closed)."""
+        scope = f"{REPO_TYPE_PLURALS[check_repo_type(repo_type)]}/{repo_id}"
+        entry = await shared_poll(self, OPEN_PULL_REQUESTS, scope, interval=interval).read(str(int(num)))
+        return entry if entry is not None else await self.get_discussion(repo_id, num, repo_type=repo_type)
+
+    async def poll_space_runtime(self, repo_id: str, *, interval: float) -> dict[str, Any]:
+        """The Space's runtime as :meth:`get_space_runtime` reads it, taken from the listing of its author's
+        Spaces shared by the triggers polling every ``interval`` seconds
+        (:mod:`~airflow_provider_hub.hooks.shared_polls`)."""
+        author = repo_id.split("/", 1)[0]
+        entry = await shared_poll(self, SPACE_RUNTIMES, author, interval=interval).read(repo_id)
+        return entry["runtime"] if entry is not None else await self.get_space_runtime(repo_id)
 
     async def get_space_runtime(self, repo_id: str) -> dict[str, Any]:
         """A Space's runtime as the Hub's raw JSON (``GET /api/spaces/{repo}/runtime``): ``{"stage", "hardware",

@@ -139,11 +139,25 @@ def paginated(
 ) -> JSONResponse:
     """One page of ``items`` from the offset in query parameter ``key``, with a ``Link`` to the next page."""
     start = offset(request, key)
-    page = items[start : start + page_size]
-    links = {"Link": next_link(request, with_param(request, key, start + page_size))}
-    return JSONResponse(
-        page, headers={**(links if start + page_size < len(items) else {}), **(headers or {})}
+    return page_response(
+        request, items[start : start + page_size], start, len(items), page_size, key=key, headers=headers
     )
+
+
+def page_response(
+    request: Request,
+    page: list[Any],
+    start: int,
+    total: int,
+    page_size: int,
+    *,
+    key: str = "cursor",
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """``page``, the items of a listing of ``total`` from offset ``start`` (query parameter ``key``), with a
+    ``Link`` to the next page: for a backend that renders only the page asked for."""
+    links = {"Link": next_link(request, with_param(request, key, start + page_size))}
+    return JSONResponse(page, headers={**(links if start + page_size < total else {}), **(headers or {})})
 
 
 def sse(payload: dict[str, Any]) -> bytes:

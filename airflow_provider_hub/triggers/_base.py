@@ -8,13 +8,16 @@ A polling trigger is its fields (its constructor), one read of the Hub and one j
             self.job_id, self.namespace = job_id, namespace
 
         async def read(self, hook):
-            return await hook.get_job(self.job_id, namespace=self.namespace)
+            return await hook.poll_job(self.job_id, namespace=self.namespace, interval=self.interval)
 
         def judge(self, reading):
             return JobState.from_api(reading).verdict(self.target_stages)
 
 :class:`HfPollingTrigger` owns the loop: the interval, the deadline, tolerating failed reads (each one already
-retried by :class:`~airflow_provider_hub.hooks.hub.HfHubAsyncHook`) and building the events.
+retried by :class:`~airflow_provider_hub.hooks.hub.HfHubAsyncHook`) and building the events. A read may be
+shared: the Job, Endpoint, Space and pull-request triggers read through the hook's ``poll_*`` methods, whose
+shared polls (:mod:`airflow_provider_hub.hooks.shared_polls`) answer every trigger of a process waiting on
+one namespace (or repo) with one listing per interval.
 
 The triggerer imports a trigger's module on its event loop: this module imports nothing heavy at its top
 (see :mod:`airflow_provider_hub._offloop`).
@@ -126,6 +129,9 @@ class HfPollingTrigger(SerializesInitArguments, BaseTrigger, Generic[Reading]):
         self.hf_conn_id = hf_conn_id
         self.poll_interval = poll_interval
         self.end_time = end_time
+        #: Seconds between two reads, once :meth:`run` has resolved ``poll_interval``: what a shared read
+        #: (``hook.poll_job(..., interval=self.interval)``) is keyed by.
+        self.interval: float = poll_interval if poll_interval is not None else 0.0
 
     @property
     @abc.abstractmethod
@@ -160,9 +166,16 @@ class HfPollingTrigger(SerializesInitArguments, BaseTrigger, Generic[Reading]):
         interval = self.poll_interval
         if interval is None:
             interval = await asyncio.to_thread(configured_poll_interval)
+        self.interval = interval
         errors = 0
         last: Reading | None = None
+        # Reads start on a fixed schedule, one every interval from the first: a shared read
+        # (hooks/shared_polls.py) waits for its poll's next listing, so sleeping a whole interval after each
+        # read would skip every other listing, and counting from each wake-up would drift behind the poll's
+        # schedule by the loop's lag until a read missed a listing.
+        due = time.monotonic()
         while True:
+            due += interval
             try:
                 reading = await self.read(hook)
             except HfHubNotFoundError as exc:
@@ -185,10 +198,12 @@ class HfPollingTrigger(SerializesInitArguments, BaseTrigger, Generic[Reading]):
             if self.end_time is not None and time.time() >= self.end_time:
                 yield TriggerEvent(self.payload("timeout", last, self.timeout_message))
                 return
-            delay = (
-                interval if self.end_time is None else max(0.0, min(interval, self.end_time - time.time()))
-            )
-            await asyncio.sleep(delay)
+            delay = due - time.monotonic()
+            if delay < 0:  # the read ended past the next start (retries, a late listing): start again now
+                due -= delay
+            if self.end_time is not None:
+                delay = min(delay, self.end_time - time.time())
+            await asyncio.sleep(max(0.0, delay))
 
     def _failed_read(self, errors: int, exc: Exception) -> int:
         """Log the failed read that makes ``errors + 1`` in a row; return that count."""

@@ -62,7 +62,9 @@ class HfPullRequestTrigger(HfPollingTrigger[dict[str, Any]]):
         return f"pull request #{self.num} of {self.repo_type} {self.repo_id}"
 
     async def read(self, hook: HfHubAsyncHook) -> dict[str, Any]:
-        return await hook.get_discussion(self.repo_id, self.num, repo_type=self.repo_type)
+        return await hook.poll_pull_request(
+            self.repo_id, self.num, repo_type=self.repo_type, interval=self.interval
+        )
 
     def judge(self, reading: dict[str, Any]) -> Verdict:
         verdict = PullRequestState(reading.get("status")).verdict(self.target_statuses)

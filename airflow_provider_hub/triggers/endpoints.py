@@ -59,7 +59,7 @@ class HfInferenceEndpointTrigger(HfPollingTrigger[dict[str, Any]]):
         return f"Endpoint {self.namespace}/{self.name}"
 
     async def read(self, hook: HfHubAsyncHook) -> dict[str, Any]:
-        return await hook.get_inference_endpoint(self.name, namespace=self.namespace)
+        return await hook.poll_inference_endpoint(self.name, namespace=self.namespace, interval=self.interval)
 
     def judge(self, reading: dict[str, Any]) -> Verdict:
         state = EndpointState.from_api(reading)

@@ -70,7 +70,7 @@ class HfJobTrigger(HfPollingTrigger[dict[str, Any]]):
         return f"Job {self.namespace}/{self.job_id}"
 
     async def read(self, hook: HfHubAsyncHook) -> dict[str, Any]:
-        return await hook.get_job(self.job_id, namespace=self.namespace)
+        return await hook.poll_job(self.job_id, namespace=self.namespace, interval=self.interval)
 
     def judge(self, reading: dict[str, Any]) -> Verdict:
         state = JobState.from_api(reading)

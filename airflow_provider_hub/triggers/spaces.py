@@ -55,7 +55,7 @@ class HfSpaceTrigger(HfPollingTrigger[dict[str, Any]]):
         return f"Space {self.repo_id}"
 
     async def read(self, hook: HfHubAsyncHook) -> dict[str, Any]:
-        return await hook.get_space_runtime(self.repo_id)
+        return await hook.poll_space_runtime(self.repo_id, interval=self.interval)
 
     def judge(self, reading: dict[str, Any]) -> Verdict:
         state = SpaceState.from_api(reading)

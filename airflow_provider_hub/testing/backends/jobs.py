@@ -546,23 +546,37 @@ class JobBackend:
             return job.to_json(self.hub, time.time())
 
     def list_jobs(
-        self, namespace: str, *, stages: set[str], labels: list[tuple[str, str | None]]
-    ) -> list[dict[str, Any]]:
-        """The namespace's Jobs, newest first, in one of ``stages`` (all when empty) and with every label
-        ``(key, value)`` (``value`` ``None``: any value)."""
+        self,
+        namespace: str,
+        *,
+        stages: set[str],
+        labels: list[tuple[str, str | None]],
+        start: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the namespace's Jobs, newest first, in one of ``stages`` (all when empty) and with every
+        label ``(key, value)`` (``value`` ``None``: any value): the ``limit`` from ``start`` (all when ``None``),
+        and how many match in all.
+
+        Only the page is rendered: a listing of thousands of Jobs is asked for page by page, and rendering
+        every Job for each page would cost the square of the listing.
+        """
         now = time.time()
         with self.hub.lock:
-            rows = [job.to_json(self.hub, now) for job in self.jobs.values() if job.namespace == namespace]
-        rows.sort(key=lambda row: row["createdAt"], reverse=True)
-        return [
-            row
-            for row in rows
-            if (not stages or row["status"]["stage"] in stages)
-            and all(
-                key in row["labels"] and (value is None or row["labels"][key] == value)
-                for key, value in labels
-            )
-        ]
+            matching = [
+                job
+                for job in self.jobs.values()
+                if job.namespace == namespace
+                and (not stages or job.status(now)[0] in stages)
+                and all(
+                    key in (job.spec.get("labels") or {})
+                    and (value is None or job.spec["labels"][key] == value)
+                    for key, value in labels
+                )
+            ]
+            matching.sort(key=lambda job: job.created, reverse=True)
+            end = len(matching) if limit is None else start + limit
+            return [job.to_json(self.hub, now) for job in matching[start:end]], len(matching)
 
     def set_labels(self, job: Job, labels: Any) -> None:
         if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):

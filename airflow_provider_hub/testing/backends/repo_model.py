@@ -8,7 +8,9 @@ state and every change to it.
 
 from __future__ import annotations
 
+import copy
 import fnmatch
+import functools
 import html
 import re
 import secrets
@@ -246,8 +248,16 @@ def parse_front_matter(text: str) -> dict[str, Any] | None:
     match = re.match(r"^---\s*\n(.*?)\n---\s*(\n|$)", text, re.DOTALL)
     if match is None:
         return None
+    # A copy: the parse is cached, and callers may change what they get.
+    return copy.deepcopy(_parse_yaml_mapping(match.group(1)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_yaml_mapping(source: str) -> dict[str, Any]:
+    """Parsed once per distinct front matter: a listing of thousands of Spaces reads every card (the SDK, the
+    card data) for each page, and YAML parsing was nearly all of its time."""
     try:
-        data = yaml.safe_load(match.group(1))
+        data = yaml.safe_load(source)
     except yaml.YAMLError as exc:
         raise ValueError(f"Invalid YAML in README.md metadata: {exc}") from exc
     if data is None:

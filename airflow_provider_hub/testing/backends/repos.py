@@ -8,6 +8,7 @@ File bytes live on disk in a content-addressed :class:`~airflow_provider_hub.tes
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import pickle
@@ -170,6 +171,8 @@ class RepoBackend:
         self.lfs_multipart_threshold = 4 * 1024 * MiB
         self.lfs_chunk_size = 512 * MiB
         self.page_size = 1000
+        #: Parsed README front matter by the README's content (sha256).
+        self._cards: dict[str, dict[str, Any] | None] = {}
         self.tree_page_size = 1000
         self.commits_page_size = 50
         self.lfs_files_page_size = 1000
@@ -406,14 +409,20 @@ class RepoBackend:
             return None
         return self.blobs.read_bytes(entry.sha256).decode(errors="replace")
 
-    def _card(self, commit: Commit) -> dict[str, Any] | None:
-        text = self.read_text(commit.tree.get("README.md"))
-        if text is None:
+    def card(self, commit: Commit) -> dict[str, Any] | None:
+        """The front matter of the commit's README (``None`` without one, or when it is invalid)."""
+        readme = commit.tree.get("README.md")
+        if readme is None:
             return None
-        try:
-            return parse_front_matter(text)
-        except ValueError:
-            return None
+        # Kept by content: a listing of thousands of Spaces reads every card (SDK, card data) for each page,
+        # and reading the blob and parsing its YAML were nearly all of its time.
+        if readme.sha256 not in self._cards:
+            text = self.read_text(readme)
+            try:
+                self._cards[readme.sha256] = parse_front_matter(text) if text is not None else None
+            except ValueError:
+                self._cards[readme.sha256] = None
+        return copy.deepcopy(self._cards[readme.sha256])
 
     def _provider_expand(self, repo_id: str) -> dict[str, Any]:
         return self.hub.providers.model_expand(repo_id)
@@ -430,7 +439,7 @@ class RepoBackend:
         card_data: bool = False,
     ) -> dict[str, Any]:
         """The Hub's info object of ``repo`` at ``commit`` (``model_info`` / ``dataset_info`` / ``space_info``)."""
-        card = self._card(commit)
+        card = self.card(commit)
         siblings = []
         for path in sorted(commit.tree):
             entry = commit.tree[path]
@@ -537,8 +546,11 @@ class RepoBackend:
         card_data: bool = False,
         sort: str | None = None,
         descending: bool = True,
-    ) -> list[dict[str, Any]]:
-        """The listing's items (as shown), filtered and sorted as ``list_models`` asks.
+        start: int = 0,
+        limit: int | None = None,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the listing's items (as shown), filtered and sorted as ``list_models`` asks: the
+        ``limit`` from ``start`` (all when ``None``), and how many match in all.
 
         ``providers``: ids of Inference Providers that must serve the model; ``"all"`` means any.
         """
@@ -546,7 +558,7 @@ class RepoBackend:
         search = search.lower()
         with self.hub.lock:
             served = self._served_by([p for p in providers if p != "all"])
-            items = []
+            candidates = []
             for repo in self.repos.values():
                 if repo.repo_type != repo_type:
                     continue
@@ -563,23 +575,31 @@ class RepoBackend:
                     continue
                 if "all" in providers and not self._provider_expand(repo.repo_id).get("inference"):
                     continue
-                info = self.repo_json(repo, commit)
-                if pipeline_tag and info.get("pipeline_tag") != pipeline_tag:
+                # The whole info only where a filter or the order needs it, and the items shown only for
+                # the page asked for: a listing of thousands of repos is asked for page by page.
+                info = self.repo_json(repo, commit) if pipeline_tag or tags or sort else None
+                if info is not None and pipeline_tag and info.get("pipeline_tag") != pipeline_tag:
                     continue
-                if any(tag not in info["tags"] for tag in tags or []):
+                if info is not None and any(tag not in info["tags"] for tag in tags or []):
                     continue
-                shown_item = self.repo_json(
-                    repo, commit, expand=expand, listing=True, full=full, card_data=card_data
+                candidates.append((info, repo, commit))
+            if sort:
+                key = {
+                    "last_modified": "lastModified",
+                    "created_at": "createdAt",
+                    "trending_score": "trendingScore",
+                }.get(sort, sort)
+                # Every candidate has its info when there is an order.
+                candidates.sort(
+                    key=lambda item: ((item[0] or {}).get(key) is None, (item[0] or {}).get(key) or 0),
+                    reverse=descending,
                 )
-                items.append((info, shown_item))
-        if sort:
-            key = {
-                "last_modified": "lastModified",
-                "created_at": "createdAt",
-                "trending_score": "trendingScore",
-            }.get(sort, sort)
-            items.sort(key=lambda pair: (pair[0].get(key) is None, pair[0].get(key) or 0), reverse=descending)
-        return [item for _, item in items]
+            end = len(candidates) if limit is None else start + limit
+            page = [
+                self.repo_json(repo, commit, expand=expand, listing=True, full=full, card_data=card_data)
+                for _, repo, commit in candidates[start:end]
+            ]
+        return page, len(candidates)
 
     def storage_listing(self, principal: Principal, namespace: str | None = None) -> list[dict[str, Any]]:
         """The repos of the caller's own namespace, or of an organization they belong to, with the storage

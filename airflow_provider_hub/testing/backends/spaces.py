@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.testing._core import Principal, RepoChange
 from airflow_provider_hub.testing.backends.plans import Plan, parse_plan, reached, stage_at
-from airflow_provider_hub.testing.backends.repo_model import iso, parse_front_matter
+from airflow_provider_hub.testing.backends.repo_model import iso
 from airflow_provider_hub.testing.errors import BadRequest, Forbidden, Unauthorized, shown
 
 if TYPE_CHECKING:
@@ -201,11 +201,7 @@ class SpaceBackend:
     def _sdk(self, repo: Repo) -> str | None:
         """The Space's SDK: its README's ``sdk`` on ``main``, else the one it was created with."""
         head = repo.branches.get("main")
-        text = self.hub.repos.read_text(repo.commits[head].tree.get("README.md")) if head else None
-        try:
-            card = parse_front_matter(text) if text else None
-        except ValueError:
-            card = None
+        card = self.hub.repos.card(repo.commits[head]) if head else None
         sdk = card.get("sdk") if isinstance(card, dict) else None
         return sdk if isinstance(sdk, str) else repo.sdk
 

@@ -54,15 +54,21 @@ async def list_jobs(namespace: str, request: Request) -> JSONResponse:
     for label in params.getlist("label"):
         key, sep, value = label.partition("=")
         labels.append((key, value if sep else None))
-    rows = jobs.list_jobs(namespace, stages={s.upper() for s in params.getlist("stage")}, labels=labels)
     cursor = int(params.get("cursor") or 0)
     limit = int(params.get("limit") or PAGE_SIZE)
+    page, total = jobs.list_jobs(
+        namespace,
+        stages={s.upper() for s in params.getlist("stage")},
+        labels=labels,
+        start=cursor,
+        limit=limit,
+    )
     headers = {}
-    if cursor + limit < len(rows):
+    if cursor + limit < total:
         query = [(k, v) for k, v in params.multi_items() if k not in ("cursor", "limit")]
         query += [("cursor", str(cursor + limit)), ("limit", str(limit))]
         headers["Link"] = f'<{jobs.hub.base_url}/api/jobs/{namespace}?{urlencode(query)}>; rel="next"'
-    return JSONResponse(rows[cursor : cursor + limit], headers=headers)
+    return JSONResponse(page, headers=headers)
 
 
 @router.get("/api/jobs/{namespace}/{job_id}")

@@ -22,6 +22,8 @@ from airflow_provider_hub.testing.http import (
     expand,
     is_true,
     json_body,
+    offset,
+    page_response,
     paginated,
     repo_route,
     segment,
@@ -136,7 +138,11 @@ def _list_repos(request: Request, repo_type: str) -> Response:
     hub = state_of(request)
     principal = hub.principal(request)
     params = request.query_params
-    items = hub.repos.list_repos(
+    page_size = hub.repos.page_size
+    if params.get("limit", "").isdigit():
+        page_size = max(1, min(int(params["limit"]), page_size))
+    start = offset(request)
+    page, total = hub.repos.list_repos(
         principal,
         repo_type,
         author=params.get("author"),
@@ -150,11 +156,10 @@ def _list_repos(request: Request, repo_type: str) -> Response:
         card_data=is_true(params.get("cardData")),
         sort=params.get("sort"),
         descending=params.get("direction", "-1") == "-1",
+        start=start,
+        limit=page_size,
     )
-    page_size = hub.repos.page_size
-    if params.get("limit", "").isdigit():
-        page_size = max(1, min(int(params["limit"]), page_size))
-    return paginated(request, items, page_size)
+    return page_response(request, page, start, total, page_size)
 
 
 @router.get("/api/models")
