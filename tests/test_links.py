@@ -44,9 +44,11 @@ from airflow_provider_hub.operators.repo import (
     HfCreateTagOperator,
     HfDeleteBranchOperator,
     HfDeleteLfsFilesOperator,
+    HfDownloadOperator,
     HfSquashHistoryOperator,
     HfUpdateRepoSettingsOperator,
     HfUploadFolderOperator,
+    HfUploadLargeFolderOperator,
 )
 from airflow_provider_hub.operators.spaces import (
     HfPauseSpaceOperator,
@@ -250,6 +252,15 @@ def test_every_declared_link_resolves_after_a_successful_run(
             task_id="sense_file", repo_id=repo, path_in_repo="VERSION", poke_interval=0.1
         )
         create >> upload >> commit >> [tag, sense]
+        upload >> [
+            HfUploadLargeFolderOperator(
+                task_id="upload_large",
+                repo_id="alice/corpus",
+                repo_type="dataset",
+                folder_path=str(tmp_path / "model"),
+            ),
+            HfDownloadOperator(task_id="download", repo_id=repo, destination=str(tmp_path / "downloaded")),
+        ]
         num = "{{ ti.xcom_pull(task_ids='open_pr')['num'] }}"
         question = "{{ ti.xcom_pull(task_ids='open_question')['num'] }}"
         chain(
