@@ -37,6 +37,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "pytest_plugin_import": ["--runs", "2"],
     "emulator_lfs_upload": ["--size-mib", "64"],
     "upload_folder": ["--size-gib", "0.1", "--repeat", "2"],
+    "republish": ["--size-gib", "0.1", "--repeat", "2"],
     "triggerer_scale": ["--triggers", "40", "--poll", "1", "--change-after", "12"],
     "webhook_ingestion": ["--deliveries", "500", "--receiver-deliveries", "300"],
     "access_triage": ["--requests", "300"],

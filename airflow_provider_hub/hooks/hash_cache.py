@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Sequence
@@ -51,7 +52,7 @@ CACHE_FORMAT = "airflow-provider-hub/hash-cache"
 CACHE_VERSION = 1
 #: An entry whose file changed less than this before its stat was taken is not written (a racy entry).
 RACY_WINDOW_NS = 2_000_000_000
-_HEX_LENGTHS = {"sha256": 64, "git_oid": 40}
+_DIGEST_PATTERNS = {"sha256": re.compile("[0-9a-f]{64}"), "git_oid": re.compile("[0-9a-f]{40}")}
 
 
 def cache_path(folder: str | os.PathLike[str]) -> Path:
@@ -326,10 +327,6 @@ def _entry(row: Any) -> tuple[str, _Entry]:
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
         raise ValueError(f"malformed entry {row!r}")
     for name, digest in (("sha256", sha256), ("git_oid", git_oid)):
-        if digest is not None and not _is_hex(digest, _HEX_LENGTHS[name]):
+        if digest is not None and not (isinstance(digest, str) and _DIGEST_PATTERNS[name].fullmatch(digest)):
             raise ValueError(f"malformed {name} in entry {row!r}")
     return relative, _Entry(FileStat(*numbers), sha256, git_oid)
-
-
-def _is_hex(value: Any, length: int) -> bool:
-    return isinstance(value, str) and len(value) == length and all(c in "0123456789abcdef" for c in value)
