@@ -7,7 +7,7 @@ them are as recorded, the recorded digests are used and the file is not opened. 
 back by a program (``os.utime`` sets ``mtime`` and ``atime`` only) and any write moves it, so a changed file
 whose size and ``mtime`` were restored is still seen as changed.
 
-**Racy entries** (as git's `racy-git <https://git-scm.com/docs/racy-git>`_): a write in the same timestamp
+**Racy entries** (git's racy-git rule, https://git-scm.com/docs/racy-git): a write in the same timestamp
 tick as the stat that was recorded leaves every field as it was. An entry is therefore written only when
 the file's ``mtime`` and ``ctime`` are strictly older than the moment its stat was taken, by more than
 :data:`RACY_WINDOW_NS` (the coarsest timestamp granularity of a common filesystem, FAT's 2 s); a file
@@ -234,7 +234,7 @@ class HashCache:
             return
         hits = sum(a.cached for a in additions)
         logger.info(
-            "Hash cache: %d of %d file(s) unchanged since the last run were not read again (%s)",
+            "Hash cache: %d of %d file(s) unchanged since the last run, their digests not computed again (%s)",
             hits,
             len(additions),
             self.path,
