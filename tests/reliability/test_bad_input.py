@@ -111,6 +111,12 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         ),
         ("create_pr", "'false'"),
     ),
+    "upload_folder/hash_cache": (
+        lambda tmp: HfUploadFolderOperator(
+            task_id="t", repo_id="alice/m", folder_path=_folder(tmp), hash_cache="false"
+        ),
+        ("hash_cache", "'false'"),
+    ),
     "create_commit/operations.op": (
         lambda tmp: HfCreateCommitOperator(
             task_id="t",
