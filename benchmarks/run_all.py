@@ -38,6 +38,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "emulator_lfs_upload": ["--size-mib", "64"],
     "upload_folder": ["--size-gib", "0.1", "--repeat", "2"],
     "republish": ["--size-gib", "0.1", "--repeat", "2"],
+    "large_folder": ["--size-gib", "0.25", "--files", "100"],
     "triggerer_scale": ["--triggers", "40", "--poll", "1", "--change-after", "12"],
     "webhook_ingestion": ["--deliveries", "500", "--receiver-deliveries", "300"],
     "access_triage": ["--requests", "300"],

@@ -25,7 +25,7 @@ when the head lacks its content, so an unchanged file the head has is never read
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -230,7 +230,7 @@ class CommitEngine:
         expectations = self._expectations(head)
         at_head = self._paths_info([e.path for e in expectations], head)
         # Only an addition whose path holds an LFS file at the head needs its sha256 to be compared.
-        _hash_in_parallel(
+        hash_in_parallel(
             [
                 op
                 for op in self.operations
@@ -558,8 +558,10 @@ def _deleted_by(path: str, operations: Sequence[PlannedOperation]) -> bool:
     return False
 
 
-def _hash_in_parallel(additions: Sequence[CommitOperationAdd | LocalFileAddition]) -> None:
-    """Compute the sha256 of every addition that has none yet (cached ones have), several files at a time.
+def hash_in_parallel(
+    additions: Sequence[CommitOperationAdd | LocalFileAddition], threads: int = HASHING_THREADS
+) -> None:
+    """Compute the sha256 of every addition that has none yet (cached ones have), ``threads`` files at a time.
 
     Comparing with the head needs them before ``huggingface_hub`` would hash them (lazily, in parallel,
     while uploading); one after another, large files would leave cores idle (hashlib releases the GIL).
@@ -576,9 +578,37 @@ def _hash_in_parallel(additions: Sequence[CommitOperationAdd | LocalFileAddition
     unhashed = [op for op in additions if not hashed(op)]
     if len(unhashed) < 2:
         return
-    with ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="hf-sha256") as pool:
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hf-sha256") as pool:
         for _ in pool.map(digest, unhashed):
             pass
+
+
+def additions_at_head(
+    additions: Sequence[CommitOperationAdd],
+    at_head: Mapping[str, RepoFile | RepoFolder],
+    threads: int = HASHING_THREADS,
+) -> list[bool]:
+    """For each addition, whether the head (``{path: entry}``) already has its content at its path.
+
+    Only an addition whose path holds a file of the same size is read: its sha256 against an LFS file (in
+    parallel), its git oid against a regular one.
+    """
+    same_size = [
+        op for op in additions if getattr(at_head.get(op.path_in_repo), "size", None) == op.upload_info.size
+    ]
+    hash_in_parallel([op for op in same_size if getattr(at_head[op.path_in_repo], "lfs", None)], threads)
+    compared = {id(op) for op in same_size}
+    return [
+        id(op) in compared
+        and _Expectation(
+            op.path_in_repo,
+            "file",
+            size=op.upload_info.size,
+            sha256=_lazy_sha256(op),
+            git_oid=_lazy_git_oid(op),
+        ).holds(at_head[op.path_in_repo])
+        for op in additions
+    ]
 
 
 def _lazy_sha256(op: CommitOperationAdd) -> Callable[[], str | None]:

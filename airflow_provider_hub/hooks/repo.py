@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_hub.exceptions import HfHubNotFoundError
 from airflow_provider_hub.hooks.commit import CommitEngine, CommitOutcome
 from airflow_provider_hub.hooks.host import HubArea
+from airflow_provider_hub.hooks.large_upload import LargeUpload, LargeUploadOutcome
 from airflow_provider_hub.lineage import report_repo
 from airflow_provider_hub.utils.checks import REPO_TYPE_PLURALS
 from airflow_provider_hub.utils.progress import ProgressLog
@@ -339,9 +340,11 @@ class RepoHookMixin(HubArea):
         revision: str | None = None,
         create_pr: bool = False,
         progress: ProgressLog | None = None,
+        num_threads: int = 5,
     ) -> None:
         """Ask the Hub which files are LFS and upload those it does not have yet, in rounds of
-        :attr:`preupload_chunk_files` files. Safe to repeat: uploaded operations are skipped."""
+        :attr:`preupload_chunk_files` files, ``num_threads`` files at a time (``huggingface_hub``'s default).
+        Safe to repeat: uploaded operations are skipped."""
         pending = [op for op in additions if not op._is_uploaded and op._upload_mode is None]
         for start in range(0, len(pending), self.preupload_chunk_files):
             chunk = pending[start : start + self.preupload_chunk_files]
@@ -352,6 +355,7 @@ class RepoHookMixin(HubArea):
                 repo_type=repo_type,
                 revision=revision,
                 create_pr=create_pr,
+                num_threads=num_threads,
                 idempotent=True,
                 subject=f"{repo_type} {repo_id}@{revision or 'main'}",
             )
@@ -374,5 +378,18 @@ class RepoHookMixin(HubArea):
         Reported to Airflow's hook lineage as a write of the repo at the resulting head.
         """
         outcome = CommitEngine(self, repo_id, operations, **options).run()
+        report_repo(self, "output", outcome.repo_type, outcome.repo_id, outcome.head_oid)
+        return outcome
+
+    def upload_in_commits(
+        self, repo_id: str, additions: Sequence[CommitOperationAdd], **options: Any
+    ) -> LargeUploadOutcome:
+        """Add files in as many commits as the Hub's per-commit limits need, each exactly once; files the
+        head already has are neither sent nor committed again, so a retried upload does only what is left.
+
+        :param options: ``repo_type``, ``revision``, ``num_workers``, ``logger``, ``progress_interval``: the
+            parameters of :class:`~airflow_provider_hub.hooks.large_upload.LargeUpload`.
+        """
+        outcome = LargeUpload(self, repo_id, additions, **options).run()
         report_repo(self, "output", outcome.repo_type, outcome.repo_id, outcome.head_oid)
         return outcome

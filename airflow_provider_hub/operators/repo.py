@@ -28,8 +28,10 @@ from airflow_provider_hub.utils.checks import (
     check_patterns,
     check_repo_type,
     check_revision,
+    check_whole_number,
+    repository_limit_warnings,
 )
-from airflow_provider_hub.utils.progress import ProgressLog
+from airflow_provider_hub.utils.progress import ProgressLog, human_bytes
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
@@ -69,6 +71,38 @@ def publish_commit_outcome(
         {"revision": outcome.head_oid, "commit_url": outcome.commit_url, "pr_url": outcome.pr_url},
     )
     return outcome.as_dict()
+
+
+def folder_files(folder_path: Any, allow_patterns: Any, ignore_patterns: Any) -> dict[str, Path]:
+    """``{relative path: absolute path}`` of the files of a local folder to upload, filtered as
+    ``upload_folder`` filters them (the patterns, then ``huggingface_hub``'s default ignores). No network.
+
+    :raises ValueError: naming the field: not a folder, bad patterns, no file left to upload.
+    """
+    from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
+
+    if not folder_path:
+        raise ValueError(f"folder_path must name a local folder; got {folder_path!r}")
+    folder = Path(folder_path).expanduser()
+    if not folder.is_dir():
+        raise ValueError(f"folder_path {str(folder_path)!r} is not an existing folder")
+    ignore = check_patterns(ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
+    allow = check_patterns(allow_patterns, "allow_patterns") or None
+    candidates = {
+        path.relative_to(folder).as_posix(): path.resolve()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    files = {
+        rel: candidates[rel]
+        for rel in filter_repo_objects(candidates, allow_patterns=allow, ignore_patterns=ignore)
+    }
+    if not files:
+        raise ValueError(
+            f"folder_path {str(folder_path)!r} has no file to upload"
+            + (" (after allow_patterns/ignore_patterns)" if candidates else " (the folder is empty)")
+        )
+    return files
 
 
 class _HfRepoOperator(HfHubBaseOperator):
@@ -244,13 +278,6 @@ class HfUploadFolderOperator(_HfRepoOperator):
 
     def _local_files(self) -> tuple[str, dict[str, Path]]:
         """Validate the inputs; return the repo folder and ``{relative path: absolute path}`` to upload. No network."""
-        from huggingface_hub.utils import DEFAULT_IGNORE_PATTERNS, filter_repo_objects
-
-        if not self.folder_path:
-            raise ValueError(f"folder_path must name a local folder; got {self.folder_path!r}")
-        folder = Path(self.folder_path).expanduser()
-        if not folder.is_dir():
-            raise ValueError(f"folder_path {str(self.folder_path)!r} is not an existing folder")
         prefix = check_path_in_repo(self.path_in_repo, allow_root=True)
         check_revision(self.revision)
         if self.create_pr and self.revision not in (None, "main"):
@@ -258,23 +285,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
                 f"create_pr=True opens the pull request against main; revision must be unset, got {self.revision!r}"
             )
         check_commit_message(self.commit_message)
-        ignore = check_patterns(self.ignore_patterns, "ignore_patterns") + DEFAULT_IGNORE_PATTERNS
-        allow = check_patterns(self.allow_patterns, "allow_patterns") or None
         check_patterns(self.delete_patterns, "delete_patterns")
-        candidates = {
-            path.relative_to(folder).as_posix(): path.resolve()
-            for path in sorted(folder.rglob("*"))
-            if path.is_file()
-        }
-        files = {
-            rel: candidates[rel]
-            for rel in filter_repo_objects(candidates, allow_patterns=allow, ignore_patterns=ignore)
-        }
-        if not files:
-            raise ValueError(
-                f"folder_path {str(self.folder_path)!r} has no file to upload"
-                + (" (after allow_patterns/ignore_patterns)" if candidates else " (the folder is empty)")
-            )
+        files = folder_files(self.folder_path, self.allow_patterns, self.ignore_patterns)
         for rel in files:
             check_path_in_repo(f"{prefix}/{rel}" if prefix else rel, f"file {rel!r} of folder_path")
         return prefix, files
@@ -343,6 +355,146 @@ class HfUploadFolderOperator(_HfRepoOperator):
             progress_interval=self.progress_interval,
             logger=self.log,
         )
+
+
+class HfUploadLargeFolderOperator(_HfRepoOperator):
+    """Upload a folder of thousands of files or hundreds of GB in several commits, resumably.
+
+    What ``upload_large_folder`` did (``huggingface_hub`` 2.4 no longer has it), on the client we run:
+
+    - the Hub's repository limits are checked before anything is sent: a warning past 100k files, past
+      10k entries in one folder or past 20 GB in one file; a file past 50 GB fails the task, naming it;
+    - the repo is created if missing (``private``);
+    - files the head already has are neither sent nor committed again; the others are pre-uploaded (LFS
+      content straight to the Hub's storage) and committed in batches within the Hub's per-commit limits
+      (25k LFS files, 1 GB of regular files), each commit made exactly once;
+    - a task killed at any point and retried sends only what is left: what was committed is at the head,
+      LFS content uploaded but not committed is already in the Hub's storage (not sent again);
+    - progress (files and bytes done of the total, throughput) goes to the task log every 10 seconds.
+
+    Nothing is written to the folder (it may be read-only): the Hub is the resume state. A retried try
+    reads the files once to compare them with the head (sha256 of LFS files, git oid of regular ones).
+
+    ``repo_type`` is required, as in ``upload_large_folder``: a large upload to the wrong repo type would
+    have to be redone. Unlike :class:`HfUploadFolderOperator` there is no ``path_in_repo`` (lay the folder
+    out as the repo), no commit message (several commits), no deletion and no pull request.
+
+    Example::
+
+        HfUploadLargeFolderOperator(
+            task_id="publish_corpus",
+            repo_id="acme/web-corpus",
+            repo_type="dataset",
+            folder_path="/data/corpus/{{ dag_run.run_after | ds }}",
+            ignore_patterns=["*.tmp"],
+            private=True,
+            retries=3,
+        )
+
+    :param repo_id: ``namespace/name``; a bare ``name`` uses the connection's namespace. (templated)
+    :param folder_path: local folder to upload; its layout is the repo's. (templated)
+    :param repo_type: ``model``, ``dataset`` or ``space``; required. (templated)
+    :param revision: branch to commit to (default ``main``). (templated)
+    :param allow_patterns: only upload files matching one of these globs. (templated)
+    :param ignore_patterns: skip files matching these globs. (templated)
+    :param num_workers: files hashed and uploaded at a time (default: the CPU count minus 2, at least 2).
+    :param private: visibility of the repo if it is created. (templated)
+    :param hf_conn_id: the Hugging Face Hub connection.
+    :return: ``{"repo_id", "head_oid", "commits", "files", "bytes"}``: the head once every file is there,
+        the commits this try made (oldest first; those of a killed earlier try are in the repo's history,
+        not here), and the files and bytes those commits added.
+    """
+
+    template_fields: Sequence[str] = hub_template_fields(
+        "repo_id", "folder_path", "repo_type", "revision", "allow_patterns", "ignore_patterns", "private"
+    )
+    #: Seconds between progress lines in the task log.
+    progress_interval = 10.0
+
+    def __init__(
+        self,
+        *,
+        repo_id: str,
+        folder_path: str | os.PathLike[str],
+        repo_type: str,
+        revision: str | None = None,
+        allow_patterns: list[str] | str | None = None,
+        ignore_patterns: list[str] | str | None = None,
+        num_workers: int | None = None,
+        private: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
+        self.folder_path = folder_path
+        self.revision = revision
+        self.allow_patterns = allow_patterns
+        self.ignore_patterns = ignore_patterns
+        self.num_workers = num_workers
+        self.private = private
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from huggingface_hub import CommitOperationAdd
+
+        if self.repo_type in (None, ""):
+            raise ValueError(
+                f"repo_type is required (model, dataset or space); got {self.repo_type!r}: a large upload "
+                "to the wrong repo type would have to be redone"
+            )
+        check_repo_type(self.repo_type)
+        check_revision(self.revision)
+        if self.private is not None:
+            check_bool(self.private, "private")
+        workers = check_whole_number(self.num_workers, "num_workers", optional=True) or max(
+            2, (os.cpu_count() or 4) - 2
+        )
+        files = folder_files(self.folder_path, self.allow_patterns, self.ignore_patterns)
+        sizes = {rel: path.stat().st_size for rel, path in files.items()}
+        for warning in repository_limit_warnings(sizes):
+            self.log.warning("Repository limits: %s", warning)
+        repo_id, repo_type = self._checked_repo()
+        self.log.info(
+            "Uploading %d file(s), %s, from %s to %s %s with %d workers",
+            len(files),
+            human_bytes(sum(sizes.values())),
+            self.folder_path,
+            repo_type,
+            repo_id,
+            workers,
+        )
+
+        self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
+        additions = [
+            CommitOperationAdd(path_in_repo=rel, path_or_fileobj=str(path)) for rel, path in files.items()
+        ]
+        outcome = self.hook.upload_in_commits(
+            repo_id,
+            additions,
+            repo_type=repo_type,
+            revision=self.revision,
+            num_workers=workers,
+            progress_interval=self.progress_interval,
+            logger=self.log,
+        )
+        self.lineage.wrote_repo(self.hook.endpoint, repo_type, repo_id, outcome.head_oid)
+        repo_url = self.hook.repo_url(repo_id, repo_type)
+        HfRepoLink.persist(context, repo_url)
+        HfCommitLink.persist(context, f"{repo_url}/commit/{outcome.head_oid}")
+        annotate_outlets(self, context, repo_id, repo_type, {"revision": outcome.head_oid})
+        self.log.info(
+            "%s %s is at %s with every file: %d commit(s) by this try, %d file(s) already there",
+            repo_type,
+            repo_id,
+            outcome.head_oid,
+            len(outcome.commits),
+            outcome.files_unchanged,
+        )
+        return {
+            "repo_id": repo_id,
+            "head_oid": outcome.head_oid,
+            "commits": outcome.commits,
+            "files": outcome.files_committed,
+            "bytes": outcome.bytes_committed,
+        }
 
 
 # -- create_commit ---------------------------------------------------------------------------------------

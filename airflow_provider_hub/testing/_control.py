@@ -29,6 +29,8 @@ CONTROL_METHODS = frozenset(
         "clear_faults",
         "request_count",
         "reset_counts",
+        "bytes_received",
+        "set_commit_limits",
         "webhook_deliveries",
         "reset",
     }

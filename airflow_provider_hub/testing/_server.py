@@ -13,6 +13,10 @@ import uvicorn
 from airflow_provider_hub.testing._app import build_state, create_app
 from airflow_provider_hub.testing._core import DEFAULT_ORG, DEFAULT_USER, HubState
 from airflow_provider_hub.testing._faults import FaultInjector
+from airflow_provider_hub.testing.backends.repos import (
+    MAX_LFS_FILES_PER_COMMIT,
+    MAX_REGULAR_PAYLOAD_PER_COMMIT,
+)
 
 DEFAULT_TOKEN = "hf_emulator_alice_write_token"
 
@@ -282,7 +286,33 @@ class HubEmulator:
         return self.injector.count(route, method)
 
     def reset_counts(self) -> None:
+        """Forget the request counters and the byte counters."""
         self.injector.reset_counts()
+        self.state.repos.received.clear()
+
+    def bytes_received(self, kind: str | None = None) -> int:
+        """Bytes clients sent since the last reset: ``"lfs"`` (LFS transfer bodies, cut-off ones included),
+        ``"commit"`` (commit request bodies), or both when ``None``."""
+        received = self.state.repos.received
+        if kind is None:
+            return sum(received.values())
+        if kind not in ("lfs", "commit"):
+            raise ValueError(f"kind must be 'lfs', 'commit' or None; got {kind!r}")
+        return received[kind]
+
+    def set_commit_limits(
+        self,
+        *,
+        max_lfs_files: int = MAX_LFS_FILES_PER_COMMIT,
+        max_regular_payload: int = MAX_REGULAR_PAYLOAD_PER_COMMIT,
+    ) -> None:
+        """The per-commit limits client commits are refused past (400): LFS files, and bytes of the base64
+        content of regular files. The Hub's values by default; tests set small ones. ``reset`` restores them."""
+        for name, value in (("max_lfs_files", max_lfs_files), ("max_regular_payload", max_regular_payload)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer; got {value!r}")
+        self.state.repos.max_lfs_files_per_commit = max_lfs_files
+        self.state.repos.max_regular_payload_per_commit = max_regular_payload
 
     def webhook_deliveries(self) -> list[dict[str, Any]]:
         """Every webhook delivery attempted so far, oldest first."""

@@ -15,7 +15,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: The Hub connection every hook, operator, sensor and trigger of the provider uses unless told otherwise.
@@ -166,3 +166,50 @@ def check_namespace(namespace: Any, field_name: str = "namespace") -> str:
     if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
         raise ValueError(f"{field_name} must be a Hub user or organization name; got {namespace!r}")
     return namespace
+
+
+#: The Hub's repository recommendations and limits (docs/hub/repositories-recommendations, as
+#: ``upload_large_folder`` checked them): past these a repo still works but gets slow to use.
+RECOMMENDED_MAX_REPO_FILES = 100_000
+RECOMMENDED_MAX_FOLDER_ENTRIES = 10_000
+RECOMMENDED_MAX_FILE_SIZE = 20 * 10**9
+#: The Hub refuses a file larger than this.
+MAX_FILE_SIZE = 50 * 10**9
+
+
+def repository_limit_warnings(sizes: Mapping[str, int]) -> list[str]:
+    """What breaks the Hub's recommendations in ``{path in repo: size}``; raise ``ValueError`` for a file past
+    the hard limit (naming it and its size), so a large upload fails before it starts, not hours into it.
+
+    A folder's entries are its files and its subfolders, as the Hub counts them.
+    """
+    too_large = [(path, size) for path, size in sizes.items() if size > MAX_FILE_SIZE]
+    if too_large:
+        listed = ", ".join(f"{path!r} ({size:,} bytes)" for path, size in too_large[:10])
+        raise ValueError(
+            f"{len(too_large)} file(s) larger than the Hub's limit of {MAX_FILE_SIZE:,} bytes (50 GB) "
+            f"per file: {listed}; split them first"
+        )
+    warnings: list[str] = []
+    if len(sizes) > RECOMMENDED_MAX_REPO_FILES:
+        warnings.append(
+            f"{len(sizes):,} files: more than the {RECOMMENDED_MAX_REPO_FILES:,} the Hub recommends per repo"
+        )
+    entries: dict[str, set[str]] = {}
+    for path in sizes:
+        parts = path.split("/")
+        for depth in range(len(parts)):
+            entries.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+    for folder, names in sorted(entries.items()):
+        if len(names) > RECOMMENDED_MAX_FOLDER_ENTRIES:
+            warnings.append(
+                f"folder {folder or '(the root)'!r} has {len(names):,} entries: more than the "
+                f"{RECOMMENDED_MAX_FOLDER_ENTRIES:,} the Hub recommends per folder"
+            )
+    for path, size in sizes.items():
+        if size > RECOMMENDED_MAX_FILE_SIZE:
+            warnings.append(
+                f"file {path!r} has {size:,} bytes: more than the {RECOMMENDED_MAX_FILE_SIZE:,} (20 GB) "
+                "the Hub recommends per file"
+            )
+    return warnings

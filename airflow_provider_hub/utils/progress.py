@@ -6,7 +6,10 @@ Standard library only: the transfer operators DAG files import use it.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -54,6 +57,33 @@ class ProgressLog:
             self._last = now
             self._emit(now)
 
+    @contextmanager
+    def ticking(self) -> Iterator[ProgressLog]:
+        """Also log every ``interval`` while nothing advances (one large file uploading), and finish at the end.
+
+        Example::
+
+            with progress.ticking():
+                upload_everything(progress)  # calls progress.advance(...)
+        """
+        stop = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(self.interval):
+                now = time.monotonic()
+                if now - self._last >= self.interval:
+                    self._last = now
+                    self._emit(now)
+
+        ticker = threading.Thread(target=tick, name="hf-progress", daemon=True)
+        ticker.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            ticker.join()
+        self.finish()
+
     def finish(self) -> None:
         if self.total_files:
             self._emit(time.monotonic())
@@ -65,13 +95,14 @@ class ProgressLog:
             self.phase,
             self.files,
             self.total_files,
-            _human(self.bytes),
-            _human(self.total_bytes),
-            _human(self.bytes / elapsed),
+            human_bytes(self.bytes),
+            human_bytes(self.total_bytes),
+            human_bytes(self.bytes / elapsed),
         )
 
 
-def _human(nbytes: float) -> str:
+def human_bytes(nbytes: float) -> str:
+    """``1536`` as ``1.5 KiB``: sizes in log lines."""
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(nbytes) < 1024:
             return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"

@@ -32,6 +32,7 @@ from airflow_provider_hub.operators.repo import (
     HfCreateRepoOperator,
     HfCreateTagOperator,
     HfUploadFolderOperator,
+    HfUploadLargeFolderOperator,
 )
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from airflow_provider_hub.sensors.endpoints import HfInferenceEndpointSensor
@@ -58,6 +59,24 @@ class _TaskInstance:
 def _folder(tmp_path: Path) -> str:
     (tmp_path / "ok.txt").write_text("ok")
     return str(tmp_path)
+
+
+def _huge_file_folder(tmp_path: Path) -> str:
+    """A folder with one (sparse) file past the Hub's 50 GB limit: refused without reading it."""
+    (tmp_path / "shards").mkdir()
+    with open(tmp_path / "shards" / "huge.bin", "wb") as handle:
+        handle.truncate(50 * 10**9 + 1)
+    return str(tmp_path)
+
+
+def _large(tmp: Path, **kwargs: Any) -> HfUploadLargeFolderOperator:
+    arguments = {
+        "task_id": "t",
+        "repo_id": "alice/corpus",
+        "repo_type": "dataset",
+        "folder_path": _folder(tmp),
+    }
+    return HfUploadLargeFolderOperator(**{**arguments, **kwargs})
 
 
 def _hf_job(*args: Any, **decorator_kwargs: Any) -> Any:
@@ -116,6 +135,31 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
             task_id="t", repo_id="alice/m", folder_path=_folder(tmp), hash_cache="false"
         ),
         ("hash_cache", "'false'"),
+    ),
+    "upload_large_folder/repo_type missing": (
+        lambda tmp: HfUploadLargeFolderOperator(
+            task_id="t", repo_id="alice/corpus", folder_path=_folder(tmp)
+        ),
+        ("repo_type",),
+    ),
+    "upload_large_folder/repo_type": (lambda tmp: _large(tmp, repo_type=""), ("repo_type", "''")),
+    "upload_large_folder/folder_path": (
+        lambda tmp: _large(tmp, folder_path=str(tmp / "nope")),
+        ("folder_path", "nope"),
+    ),
+    "upload_large_folder/repo_id": (lambda tmp: _large(tmp, repo_id="a/b/c"), ("repo_id", "a/b/c")),
+    "upload_large_folder/num_workers": (
+        lambda tmp: _large(tmp, num_workers="many"),
+        ("num_workers", "'many'"),
+    ),
+    "upload_large_folder/private": (lambda tmp: _large(tmp, private="true"), ("private", "'true'")),
+    "upload_large_folder/ignore_patterns": (
+        lambda tmp: _large(tmp, ignore_patterns=[None]),
+        ("ignore_patterns", "[None]"),
+    ),
+    "upload_large_folder/file past 50 GB": (
+        lambda tmp: _large(tmp, folder_path=_huge_file_folder(tmp)),
+        ("shards/huge.bin", "50,000,000,001 bytes"),
     ),
     "create_commit/operations.op": (
         lambda tmp: HfCreateCommitOperator(

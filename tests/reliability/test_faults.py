@@ -27,14 +27,18 @@ from airflow_provider_hub.operators.repo import (
     HfCreateRepoOperator,
     HfCreateTagOperator,
     HfUploadFolderOperator,
+    HfUploadLargeFolderOperator,
 )
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from airflow_provider_hub.sensors.repo import HfRepoFileSensor
 from tests.helpers import task_states, xcom_value
-from tests.reliability._support import commit_count, make_model_folder, repo_state
+from tests.reliability._support import commit_count, deterministic_bytes, make_model_folder, repo_state
 
 REPO = "alice/model"
 GATED_REPO = "alice/gated-model"
+CORPUS = "alice/corpus"
+#: LFS files per commit the emulator takes in the publishing run: the large-folder upload needs several.
+CORPUS_LFS_FILES_PER_COMMIT = 2
 LATENCY = 0.2
 #: What a DAG author facing a flaky network configures on tasks that cannot repeat a request by themselves.
 TASK_RETRIES = {"retries": 4, "retry_delay": timedelta(seconds=0.2)}
@@ -54,6 +58,8 @@ def inject_faults(hub: Any) -> None:
     hub.inject_fault("/api/models/*/preupload/*", drop=True, times=1)
     # The worst case for "exactly one commit": the first commit lands and its response is lost.
     hub.inject_fault("/api/models/*/commit/*", status=502, after_apply=True, times=1)
+    # Likewise for one of the large-folder upload's commits.
+    hub.inject_fault("/api/datasets/*/commit/*", status=502, after_apply=True, times=1)
 
 
 def fired_faults(hub: Any) -> dict[tuple[str, str | None, int | None, bool, bool], int]:
@@ -70,6 +76,16 @@ def assert_every_kind_fired(fired: dict[tuple[str, str | None, int | None, bool,
             kind,
             fired,
         )
+
+
+def make_corpus_folder(folder: Path) -> Path:
+    """Six small LFS shards and four text files: several commits at two LFS files per commit."""
+    (folder / "shards").mkdir(parents=True)
+    for index in range(6):
+        (folder / "shards" / f"{index}.bin").write_bytes(deterministic_bytes(f"corpus {index}", 64 * 1024))
+    for index in range(4):
+        (folder / f"notes_{index}.txt").write_text(f"notes {index}")
+    return folder
 
 
 def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) -> Any:
@@ -126,12 +142,19 @@ def publishing_dag(dag_id: str, repo_id: str, gated_repo_id: str, folder: Path) 
             watched=[{"type": "model", "name": repo_id}],
             **TASK_RETRIES,
         )
+        corpus = HfUploadLargeFolderOperator(
+            task_id="upload_corpus",
+            repo_id=CORPUS,
+            repo_type="dataset",
+            folder_path=str(folder.parent / "corpus"),
+        )
         create >> upload >> wait >> promote >> tag >> [job, endpoint]
-        create >> [triage, webhook]
+        create >> [triage, webhook, corpus]
     return dag
 
 
 def run_publishing(run_dag: Any, hub: Any, dag_id: str, folder: Path) -> Any:
+    hub.set_commit_limits(max_lfs_files=CORPUS_LFS_FILES_PER_COMMIT)
     hub.set_job_plan(durations=(0.1, 0.2), logs=("evaluating", "accuracy=0.93"))
     hub.set_endpoint_plan("model-endpoint", [("pending", 0.1), ("initializing", 0.2), ("running", None)])
     hub.add_repo(GATED_REPO, gated="manual")
@@ -156,6 +179,8 @@ def outcome(api: Any) -> dict[str, Any]:
         "files": repo_state(api, REPO),
         "files_at_tag": repo_state(api, REPO, revision="v1"),
         "commits": commit_count(api, REPO),
+        "corpus": repo_state(api, CORPUS, repo_type="dataset"),
+        "corpus_commits": commit_count(api, CORPUS, repo_type="dataset"),
         "accepted": {r.username for r in api.list_accepted_access_requests(GATED_REPO)},
         "rejected": {r.username for r in api.list_rejected_access_requests(GATED_REPO)},
         "completed_jobs": [job.status.stage for job in api.list_jobs(namespace="alice")].count("COMPLETED"),
@@ -169,11 +194,13 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
 ) -> None:
     hub = tolerant_connection
     folder = make_model_folder(tmp_path / "checkpoint", small_files=10)
+    make_corpus_folder(tmp_path / "corpus")
 
     clean_run = run_publishing(run_dag, hub, "faults_clean", folder)
     assert set(task_states(clean_run).values()) == {"success"}
     clean = outcome(api)
     assert clean["commits"] == 3 and clean["completed_jobs"] == 1  # initial commit + upload + promote
+    assert len(clean["corpus"]) == 11 and clean["corpus_commits"] >= 4  # 6 shards, 2 per commit
     assert [status for _, status, _ in clean["endpoints"]] == ["running"] and len(clean["webhooks"]) == 1
 
     hub.reset()
@@ -192,10 +219,14 @@ def test_every_task_completes_under_faults_with_the_fault_free_outcome(
             "endpoint",
             "triage",
             "webhook",
+            "upload_corpus",
         ),
         "success",
     )
     assert_every_kind_fired(fired)
+    assert (
+        fired[("/api/datasets/*/commit/*", None, 502, False, True)] == 1
+    )  # a large-folder commit's answer lost
     # Same files with the same content, same history (exactly one commit per upload), same decisions,
     # and a single Job although the task retried after failed requests.
     assert outcome(api) == clean

@@ -14,6 +14,7 @@ import pickle
 import re
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,10 @@ DISCUSSIONS_PAGE_SIZE = 50
 LISTED_AS = {"open": "open", "draft": "open", "closed": "closed", "merged": "closed"}
 #: The repo types of a namespace's storage listing (``RepoStorageInfo.type``; buckets are not emulated).
 STORAGE_TYPES = ("model", "dataset", "space")
+#: The Hub's per-commit limits (``create_commit``'s docstring: "limited to 25k LFS files and a 1GB payload
+#: for regular files"); the regular payload is the base64 text of their content in the commit body.
+MAX_LFS_FILES_PER_COMMIT = 25_000
+MAX_REGULAR_PAYLOAD_PER_COMMIT = 1_000_000_000
 
 
 # -- commit operations ------------------------------------------------------------------------------
@@ -137,7 +142,11 @@ class RepoBackend:
 
     Tunables (set them on ``hub.repos`` in tests): ``lfs_multipart_threshold`` (files larger than this
     are uploaded in parts of ``lfs_chunk_size``), ``page_size`` (repo listings), ``tree_page_size``,
-    ``commits_page_size``, ``lfs_files_page_size``.
+    ``commits_page_size``, ``lfs_files_page_size``, and the per-commit limits ``max_lfs_files_per_commit``
+    and ``max_regular_payload_per_commit`` (``HubEmulator.set_commit_limits``).
+
+    ``received`` counts the bytes clients sent: ``"lfs"`` (LFS transfer bodies, parts included, whether
+    or not the upload completed) and ``"commit"`` (commit request bodies).
 
     Methods that take a ``principal`` enforce the Hub's permissions and raise its errors; changes are
     published on the change feed after they are visible (outside the lock).
@@ -164,6 +173,9 @@ class RepoBackend:
         self.tree_page_size = 1000
         self.commits_page_size = 50
         self.lfs_files_page_size = 1000
+        self.max_lfs_files_per_commit = MAX_LFS_FILES_PER_COMMIT
+        self.max_regular_payload_per_commit = MAX_REGULAR_PAYLOAD_PER_COMMIT
+        self.received: Counter[str] = Counter()
         self._seq = itertools.count(1)
         self._load()
 
@@ -749,7 +761,32 @@ class RepoBackend:
             raise NotFound(f"Object {oid} was not uploaded (or has another size)")
         return stored
 
+    def count_received(self, kind: str, nbytes: int) -> None:
+        """Add ``nbytes`` a client sent to the ``kind`` counter (``"lfs"`` or ``"commit"``)."""
+        with self.hub.lock:
+            self.received[kind] += nbytes
+
     # -- commits ------------------------------------------------------------------------------------
+    def check_commit_limits(self, operations: Sequence[Operation]) -> None:
+        """Refuse a client's commit past the Hub's per-commit limits, before anything is applied.
+
+        What the Hub answers is not documented (the client only documents the limits); a 400, which the
+        client raises as ``BadRequestError`` ("Bad request for commit endpoint"), is the closest documented
+        answer to a commit the Hub will not take.
+        """
+        lfs_files = sum(isinstance(op, AddLfsFile) for op in operations)
+        if lfs_files > self.max_lfs_files_per_commit:
+            raise BadRequest(
+                f"Too many LFS files in one commit: {lfs_files} (at most {self.max_lfs_files_per_commit}); "
+                "split the upload into several commits"
+            )
+        payload = sum(4 * math.ceil(len(op.data) / 3) for op in operations if isinstance(op, AddFile))
+        if payload > self.max_regular_payload_per_commit:
+            raise BadRequest(
+                f"Commit payload too large: {payload} bytes of regular files (at most "
+                f"{self.max_regular_payload_per_commit}); split the upload into several commits"
+            )
+
     def _new_commit(
         self,
         repo: Repo,
@@ -842,6 +879,8 @@ class RepoBackend:
         starts from it. ``base``: the URL discussion links use.
         """
         changes: list[RepoChange] = []
+        if principal is not None:  # a client's commit; seeding is the test author's setup
+            self.check_commit_limits(operations)
         with self.hub.lock:
             if principal is not None:
                 repo, by = self.committer(repo_type, repo_id, revision, principal, create_pr), principal.user

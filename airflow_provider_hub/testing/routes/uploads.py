@@ -95,6 +95,7 @@ async def lfs_upload(request: Request, oid: str) -> Response:
         raise
     finally:
         handle.close()
+        repos.count_received("lfs", received)
         digest = await asyncio.to_thread(hasher.hexdigest)
     repos.finish_upload(tmp, oid, digest, received, expected)
     return Response(status_code=200)
@@ -106,13 +107,16 @@ async def lfs_upload_part(request: Request, oid: str, number: int) -> Response:
     repos = state_of(request).repos
     pending, offset, length = repos.upload_part(oid, number)
     received = 0
-    with open(pending.path, "r+b") as handle:
-        handle.seek(offset)
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > length:
-                raise BadRequest(f"Part {number} is larger than {length} bytes")
-            handle.write(chunk)
+    try:
+        with open(pending.path, "r+b") as handle:
+            handle.seek(offset)
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > length:
+                    raise BadRequest(f"Part {number} is larger than {length} bytes")
+                handle.write(chunk)
+    finally:
+        repos.count_received("lfs", received)
     if received != length:
         raise BadRequest(f"Part {number} has {received} bytes, expected {length}")
     repos.part_received(pending, number)
@@ -170,8 +174,10 @@ async def create_commit(request: Request, namespace: str, name: str, revision: s
     # Permissions are answered before the payload is looked at, as on the Hub.
     create_pr = is_true(request.query_params.get("create_pr"))
     hub.repos.committer(repo_type, repo_id, segment(revision), principal, create_pr)
+    body = await request.body()
+    hub.repos.count_received("commit", len(body))
     try:
-        lines = [json.loads(line) for line in (await request.body()).splitlines() if line.strip()]
+        lines = [json.loads(line) for line in body.splitlines() if line.strip()]
     except ValueError as exc:
         raise BadRequest(f"Invalid NDJSON commit payload: {exc}") from exc
     if not lines or lines[0].get("key") != "header":
