@@ -37,6 +37,7 @@ QUICK_OPTIONS: dict[str, list[str]] = {
     "pytest_plugin_import": ["--runs", "2"],
     "emulator_lfs_upload": ["--size-mib", "64"],
     "upload_folder": ["--size-gib", "0.1", "--repeat", "2"],
+    "republish": ["--size-gib", "0.1", "--repeat", "2"],
     "large_folder": ["--size-gib", "0.25", "--files", "100"],
     "download": ["--size-gib", "0.1", "--repeat", "1"],
     "triggerer_scale": ["--triggers", "40", "80", "--poll", "1", "--change-after", "12"],

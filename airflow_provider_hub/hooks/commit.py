@@ -16,19 +16,22 @@ serves three purposes:
 
 LFS uploads are never redone (:meth:`CommitEngine.upload`): ``/preupload`` reports files the Hub already
 has, and uploaded operations are marked so that a repeated commit attempt reuses them.
+
+An addition may also be a :class:`~airflow_provider_hub.hooks.hash_cache.LocalFileAddition` (a file of a
+folder with a hash cache): its digests may come from the cache, and its ``CommitOperationAdd`` is built only
+when the head lacks its content, so an unchanged file the head has is never read.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_hub.exceptions import HfHubConflictError, HfHubError
+from airflow_provider_hub.hooks.hash_cache import LocalFileAddition, git_blob_oid
 from airflow_provider_hub.hooks.retry import is_transient, status_of
 from airflow_provider_hub.utils.progress import ProgressLog, TaskLogger
 
@@ -39,6 +42,8 @@ if TYPE_CHECKING:
     from airflow_provider_hub.hooks.repo import RepoHookMixin
 
     CommitOperation = CommitOperationAdd | CommitOperationCopy | CommitOperationDelete
+    #: What the engine takes: operations, and local files whose operation it builds when needed.
+    PlannedOperation = CommitOperation | LocalFileAddition
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +160,7 @@ class CommitEngine:
         self,
         hook: RepoHookMixin,
         repo_id: str,
-        operations: Sequence[CommitOperation],
+        operations: Sequence[PlannedOperation],
         *,
         commit_message: str,
         commit_description: str | None = None,
@@ -229,7 +234,7 @@ class CommitEngine:
             [
                 op
                 for op in self.operations
-                if isinstance(op, CommitOperationAdd)
+                if isinstance(op, (CommitOperationAdd, LocalFileAddition))
                 and getattr(at_head.get(op.path_in_repo), "lfs", None) is not None
             ]
         )
@@ -237,9 +242,9 @@ class CommitEngine:
         unchanged = 0
         for op, expectation in zip(self.operations, expectations, strict=True):
             if expectation.holds(at_head.get(expectation.path)):
-                unchanged += isinstance(op, CommitOperationAdd)
+                unchanged += isinstance(op, (CommitOperationAdd, LocalFileAddition))
             else:
-                pending.append((op, expectation))
+                pending.append((op.operation() if isinstance(op, LocalFileAddition) else op, expectation))
         remaining = [op for op, _ in pending]
         outcome = CommitOutcome(
             repo_id=self.repo_id,
@@ -442,7 +447,11 @@ class CommitEngine:
         copy_sources = self._copy_sources(revision)
         expectations: list[_Expectation] = []
         for op in self.operations:
-            if isinstance(op, CommitOperationAdd):
+            if isinstance(op, LocalFileAddition):
+                expectations.append(
+                    _Expectation(op.path_in_repo, "file", size=op.size, sha256=op.sha256, git_oid=op.git_oid)
+                )
+            elif isinstance(op, CommitOperationAdd):
                 expectations.append(
                     _Expectation(
                         op.path_in_repo,
@@ -496,7 +505,7 @@ class CommitEngine:
             git_oid=_constant(source.blob_id) if not source.lfs else None,
         )
 
-    def _check_rebase(self, operations: Iterable[CommitOperation], *, parent: str, head: str) -> None:
+    def _check_rebase(self, operations: Iterable[PlannedOperation], *, parent: str, head: str) -> None:
         """Raise :class:`HfHubConflictError` unless ``on_head_moved == "rebase"`` and no operation path changed."""
         from huggingface_hub import CommitOperationCopy
 
@@ -523,19 +532,6 @@ class CommitEngine:
             )
 
 
-def git_blob_oid(path_or_bytes: str | bytes) -> str:
-    """The git blob sha1 of a local file or of bytes: what the Hub reports as ``oid`` of a non-LFS file."""
-    if isinstance(path_or_bytes, bytes):
-        digest = hashlib.sha1(b"blob %d\0" % len(path_or_bytes))
-        digest.update(path_or_bytes)
-        return digest.hexdigest()
-    digest = hashlib.sha1(b"blob %d\0" % os.path.getsize(path_or_bytes))
-    with open(path_or_bytes, "rb") as file:
-        for chunk in iter(lambda: file.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _entry_key(entry: RepoFile | RepoFolder | None) -> tuple[Any, ...] | None:
     if entry is None:
         return None
@@ -550,7 +546,7 @@ def _constant(value: str) -> Callable[[], str | None]:
     return lambda: value
 
 
-def _deleted_by(path: str, operations: Sequence[CommitOperation]) -> bool:
+def _deleted_by(path: str, operations: Sequence[PlannedOperation]) -> bool:
     """Whether a delete operation of ``operations`` removes ``path`` (itself or a folder holding it)."""
     from huggingface_hub import CommitOperationDelete
 
@@ -562,17 +558,28 @@ def _deleted_by(path: str, operations: Sequence[CommitOperation]) -> bool:
     return False
 
 
-def hash_in_parallel(additions: Sequence[CommitOperationAdd], threads: int = HASHING_THREADS) -> None:
-    """Compute the sha256 of every addition that has none yet, ``threads`` files at a time.
+def hash_in_parallel(
+    additions: Sequence[CommitOperationAdd | LocalFileAddition], threads: int = HASHING_THREADS
+) -> None:
+    """Compute the sha256 of every addition that has none yet (cached ones have), ``threads`` files at a time.
 
     Comparing with the head needs them before ``huggingface_hub`` would hash them (lazily, in parallel,
     while uploading); one after another, large files would leave cores idle (hashlib releases the GIL).
     """
-    unhashed = [op for op in additions if not getattr(op.upload_info, "is_hashed", True)]
+
+    def hashed(op: CommitOperationAdd | LocalFileAddition) -> bool:
+        if isinstance(op, LocalFileAddition):
+            return op.has_sha256
+        return getattr(op.upload_info, "is_hashed", True)
+
+    def digest(op: CommitOperationAdd | LocalFileAddition) -> object:
+        return op.sha256() if isinstance(op, LocalFileAddition) else op.upload_info.sha256
+
+    unhashed = [op for op in additions if not hashed(op)]
     if len(unhashed) < 2:
         return
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="hf-sha256") as pool:
-        for _ in pool.map(lambda op: op.upload_info.sha256, unhashed):
+        for _ in pool.map(digest, unhashed):
             pass
 
 

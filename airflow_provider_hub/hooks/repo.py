@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
     from huggingface_hub.hf_api import RepoFile, RepoFolder
 
+    from airflow_provider_hub.hooks.hash_cache import LocalFileAddition
+
     CommitOperation = CommitOperationAdd | CommitOperationCopy | CommitOperationDelete
 
 #: ``get_paths_info`` accepts at most 1000 paths per request on the Hub.
@@ -368,9 +370,12 @@ class RepoHookMixin(HubArea):
                 progress.advance(len(chunk), sum(op.upload_info.size for op in chunk))
 
     def commit_exactly_once(
-        self, repo_id: str, operations: Sequence[CommitOperation], **options: Any
+        self, repo_id: str, operations: Sequence[CommitOperation | LocalFileAddition], **options: Any
     ) -> CommitOutcome:
         """Apply ``operations`` in one commit, at most once, skipping what the head already has.
+
+        An addition may be a :class:`~airflow_provider_hub.hooks.hash_cache.LocalFileAddition` (a file of a
+        folder with a hash cache): it is read only when its digest is not cached or the head lacks it.
 
         :param options: ``commit_message`` (required), ``commit_description``, ``repo_type``, ``revision``,
             ``create_pr``, ``parent_commit``, ``on_head_moved``, ``progress_interval``, ``logger``: the

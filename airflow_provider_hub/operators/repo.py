@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from huggingface_hub import CommitOperationAdd, CommitOperationCopy, CommitOperationDelete
 
     from airflow_provider_hub.hooks.commit import CommitOutcome
+    from airflow_provider_hub.hooks.hash_cache import LocalFileAddition
 
 
 def annotate_outlets(
@@ -186,7 +187,10 @@ class HfUploadFolderOperator(_HfRepoOperator):
 
     Files the head already has with the same content are skipped (they count as ``files_unchanged``);
     when every file is unchanged and nothing is to be deleted the task succeeds with ``commit_oid=None``.
-    Progress (files and bytes hashed and uploaded, throughput) goes to the task log every
+    With ``hash_cache`` (the default) the content digests of the folder's files are remembered between runs
+    under ``HF_HOME``, keyed by each file's path, size, mtime, ctime and inode as git's index is: a file
+    unchanged since the last run is not read again (see :mod:`airflow_provider_hub.hooks.hash_cache`).
+    Progress (files and bytes listed and uploaded, throughput) goes to the task log every
     ``progress_interval`` seconds. A task retried after its commit landed does not commit again.
 
     Example::
@@ -217,6 +221,8 @@ class HfUploadFolderOperator(_HfRepoOperator):
     :param create_repo: create the repo first if it does not exist.
     :param private: visibility of a repo created by ``create_repo``.
     :param progress_interval: seconds between progress lines in the task log.
+    :param hash_cache: remember the files' digests between runs so unchanged files are not read again;
+        ``False`` reads every file and writes no cache.
     :param hf_conn_id: the Hugging Face Hub connection.
     :return: ``{"commit_oid", "commit_url", "pr_url", "repo_url", "revision", "head_oid", "files_added",
         "files_deleted", "files_unchanged", "bytes_uploaded", "no_changes", ...}``.
@@ -252,6 +258,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
         create_repo: bool = False,
         private: bool | None = None,
         progress_interval: float = 10.0,
+        hash_cache: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(repo_id=repo_id, repo_type=repo_type, **kwargs)
@@ -267,6 +274,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
         self.create_repo = check_bool(create_repo, "create_repo")
         self.private = private
         self.progress_interval = progress_interval
+        self.hash_cache = check_bool(hash_cache, "hash_cache")
 
     def _local_files(self) -> tuple[str, dict[str, Path]]:
         """Validate the inputs; return the repo folder and ``{relative path: absolute path}`` to upload. No network."""
@@ -284,28 +292,38 @@ class HfUploadFolderOperator(_HfRepoOperator):
         return prefix, files
 
     def execute(self, context: Context) -> dict[str, Any]:
-        from huggingface_hub import CommitOperationAdd, CommitOperationDelete
-        from huggingface_hub.utils import filter_repo_objects
+        from airflow_provider_hub.hooks.hash_cache import HashCache
 
         prefix, files = self._local_files()
         repo_id, repo_type = self._checked_repo()
 
+        folder = Path(self.folder_path).expanduser()
+        cache = HashCache.load(folder, logger=self.log) if self.hash_cache else HashCache.disabled()
         listing = ProgressLog(
-            "Reading",
+            "Listing",
             len(files),
             sum(p.stat().st_size for p in files.values()),
             self.progress_interval,
             self.log,
         )
-        additions: list[CommitOperationAdd] = []
+        additions: list[LocalFileAddition] = []
         for rel, path in files.items():
-            additions.append(
-                CommitOperationAdd(
-                    path_in_repo=f"{prefix}/{rel}" if prefix else rel, path_or_fileobj=str(path)
-                )
-            )
-            listing.advance(1, additions[-1].upload_info.size)
+            additions.append(cache.addition(rel, f"{prefix}/{rel}" if prefix else rel, str(path)))
+            listing.advance(1, additions[-1].size)
         listing.finish()
+        try:
+            outcome = self._commit(repo_id, repo_type, prefix, additions)
+        finally:
+            cache.save(additions, logger=self.log)
+        if outcome.no_changes:
+            self.log.info("No file changed (%d unchanged): no commit was made", outcome.files_unchanged)
+        return publish_commit_outcome(self, context, outcome)
+
+    def _commit(
+        self, repo_id: str, repo_type: str, prefix: str, additions: list[LocalFileAddition]
+    ) -> CommitOutcome:
+        from huggingface_hub import CommitOperationDelete
+        from huggingface_hub.utils import filter_repo_objects
 
         if self.create_repo:
             self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
@@ -326,7 +344,7 @@ class HfUploadFolderOperator(_HfRepoOperator):
                 for rel in filter_repo_objects(under, allow_patterns=delete_patterns)
                 if under[rel] != ".gitattributes" and under[rel] not in added
             ]
-        outcome = self.hook.commit_exactly_once(
+        return self.hook.commit_exactly_once(
             repo_id,
             [*deletions, *additions],
             commit_message=self.commit_message,
@@ -337,9 +355,6 @@ class HfUploadFolderOperator(_HfRepoOperator):
             progress_interval=self.progress_interval,
             logger=self.log,
         )
-        if outcome.no_changes:
-            self.log.info("No file changed (%d unchanged): no commit was made", outcome.files_unchanged)
-        return publish_commit_outcome(self, context, outcome)
 
 
 class HfUploadLargeFolderOperator(_HfRepoOperator):

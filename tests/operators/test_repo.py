@@ -6,16 +6,20 @@ extra links, and Airflow's own outlet-event accessors); full DAG runs are in ``t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from airflow_provider_hub.exceptions import HfHubConflictError
+from airflow_provider_hub.hooks.hash_cache import RACY_WINDOW_NS, HashCache, cache_path
 from airflow_provider_hub.operators.repo import (
     HfCreateCommitOperator,
     HfCreateRepoOperator,
@@ -24,6 +28,7 @@ from airflow_provider_hub.operators.repo import (
 )
 from airflow_provider_hub.utils.progress import ProgressLog
 from tests.support.operators import COMMIT_ROUTE, make_context, run
+from tests.support.permissions import assert_unreadable, owned_by_nobody, permissions_enforced
 
 MiB = 1 << 20
 
@@ -593,3 +598,226 @@ def test_create_commit_accepts_operations_rendered_as_json(api: Any, hub_connect
     )
     assert result["files_added"] == 1
     assert Path(api.hf_hub_download("alice/m", "a.txt")).read_text() == "from a template"
+
+
+# -- hash cache ------------------------------------------------------------------------------------------
+PREUPLOAD_ROUTE = "/api/*/*/*/preupload/*"
+
+
+def settle() -> None:
+    """Let the files written so far age past the racy window, so the next run may cache their digests."""
+    time.sleep(RACY_WINDOW_NS / 1e9 + 0.1)
+
+
+def folder_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def upload(folder: Path, repo_id: str = "alice/m", **kwargs: Any) -> dict[str, Any]:
+    return run(
+        HfUploadFolderOperator(
+            task_id="up", repo_id=repo_id, folder_path=str(folder), create_repo=True, **kwargs
+        )
+    )
+
+
+def assert_nothing_sent(hub: Any) -> None:
+    assert hub.request_count(PREUPLOAD_ROUTE, "POST") == 0
+    assert hub.request_count("/_lfs/objects/*", "PUT") == 0
+    assert hub.request_count(COMMIT_ROUTE, "POST") == 0
+
+
+def test_republish_with_nothing_changed_reads_no_file(hub_connection: Any, model_folder: Path) -> None:
+    """The files are unreadable to the second run: it succeeds without a commit from the cache alone,
+    while the same run without the cache fails on the first file it opens."""
+    files = folder_files(model_folder)
+    owned_by_nobody(files)
+    settle()
+    first = upload(model_folder, commit_message="v1")
+    assert first["files_added"] == 3
+
+    hub_connection.reset_counts()
+    with permissions_enforced():
+        assert_unreadable(files)
+        again = upload(model_folder, commit_message="v1")
+        with pytest.raises(PermissionError):
+            upload(model_folder, commit_message="v1", hash_cache=False)
+    assert again["no_changes"] is True and again["files_unchanged"] == 3
+    assert again["head_oid"] == first["commit_oid"]
+    assert_nothing_sent(hub_connection)
+
+
+def test_content_changed_with_size_and_mtime_restored_is_committed(
+    api: Any, hub_connection: Any, model_folder: Path
+) -> None:
+    settle()
+    first = upload(model_folder)
+    config, weights = model_folder / "config.json", model_folder / "weights.bin"
+    before = {path: path.stat() for path in (config, weights)}
+    config.write_text('{"a": 9}')
+    with weights.open("r+b") as handle:
+        handle.seek(5 * MiB)
+        handle.write(b"changed!")
+    for path, stat in before.items():
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+    second = upload(model_folder)
+    assert second["commit_oid"] and second["commit_oid"] != first["commit_oid"]
+    assert (second["files_added"], second["files_unchanged"]) == (2, 1)
+    for path in (config, weights):
+        downloaded = api.hf_hub_download("alice/m", path.name, revision=second["commit_oid"])
+        assert Path(downloaded).read_bytes() == path.read_bytes()
+
+
+def test_racy_entries_are_hashed_again(hub_connection: Any, model_folder: Path) -> None:
+    """Files written just before a run (within the racy window) get no entry: the next run reads them."""
+    files = folder_files(model_folder)
+    owned_by_nobody(files)
+    upload(model_folder)  # right after writing: every entry is racy
+    assert HashCache.load(model_folder).entries == {}
+    with permissions_enforced(), pytest.raises(PermissionError):
+        upload(model_folder)
+
+    settle()
+    upload(model_folder)  # reads the files again, now long enough after their last change
+    assert set(HashCache.load(model_folder).entries) == {"config.json", "sub/notes.txt", "weights.bin"}
+    hub_connection.reset_counts()
+    with permissions_enforced():
+        assert upload(model_folder)["no_changes"] is True
+    assert_nothing_sent(hub_connection)
+
+
+def rewrite_cache(folder: Path, change: Any) -> None:
+    """Apply ``change`` to the cache file's content and sign it again: a well-formed cache that lies."""
+    path = cache_path(folder)
+    data = json.loads(path.read_text())
+    data.pop("checksum")
+    change(data)
+    data["checksum"] = hashlib.sha256(
+        json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+    ).hexdigest()
+    path.write_text(json.dumps(data))
+
+
+def bogus_digests(data: dict[str, Any]) -> None:
+    """Every entry claims other content: trusted, it would make the run commit every file again."""
+    for entry in data["entries"]:
+        entry[5] = "0" * 64 if entry[5] else None
+        entry[6] = "0" * 40 if entry[6] else None
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda path: path.write_text("{not json"), id="garbage"),
+        pytest.param(lambda path: path.write_bytes(path.read_bytes()[:-40]), id="truncated"),
+        pytest.param(lambda path: path.write_bytes(b""), id="empty"),
+        pytest.param(
+            lambda path: path.write_text(path.read_text().replace('"0000', '"1000', 1)),
+            id="bytes-changed",
+        ),
+    ],
+)
+def test_corrupt_cache_is_ignored(hub_connection: Any, model_folder: Path, damage: Any) -> None:
+    settle()
+    upload(model_folder)
+    rewrite_cache(model_folder, bogus_digests)  # a lying cache: would force a commit if trusted ...
+    damage(cache_path(model_folder))  # ... and then damaged
+
+    hub_connection.reset_counts()
+    with structlog.testing.capture_logs() as task_log:
+        result = upload(model_folder)
+    assert result["no_changes"] is True and result["files_unchanged"] == 3
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 0
+    assert "Ignoring the hash cache" in repr(task_log)
+    assert len(HashCache.load(model_folder).entries) == 3  # rewritten whole
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("folder", "/some/other/folder", "written for another folder"),
+        ("version", 99, "format version 99"),
+        ("format", "someone-else/cache", "not a hash cache"),
+    ],
+)
+def test_foreign_cache_is_ignored(
+    hub_connection: Any,
+    model_folder: Path,
+    field: str,
+    value: Any,
+    reason: str,
+) -> None:
+    """A cache signed correctly but of another folder, version or format is not trusted."""
+    settle()
+    upload(model_folder)
+
+    def foreign(data: dict[str, Any]) -> None:
+        bogus_digests(data)
+        data[field] = value
+
+    rewrite_cache(model_folder, foreign)
+    hub_connection.reset_counts()
+    with structlog.testing.capture_logs() as task_log:
+        result = upload(model_folder)
+    assert result["no_changes"] is True
+    assert hub_connection.request_count(COMMIT_ROUTE, "POST") == 0
+    assert reason in repr(task_log)
+
+
+def test_read_only_folder_keeps_its_cache_under_hf_home(hub_connection: Any, model_folder: Path) -> None:
+    from huggingface_hub import constants
+
+    files = folder_files(model_folder)
+    owned_by_nobody(files)
+    for path in files:
+        path.chmod(0o444)  # readable by anyone, writable by no one
+    for folder in [model_folder, *(p for p in model_folder.rglob("*") if p.is_dir())]:
+        folder.chmod(0o555)
+    settle()
+    before = sorted(model_folder.rglob("*"))
+    with permissions_enforced():
+        first = upload(model_folder)
+        again = upload(model_folder)
+    assert first["commit_oid"] and again["no_changes"] is True
+    assert sorted(model_folder.rglob("*")) == before
+    assert cache_path(model_folder).parent == Path(constants.HF_HOME, "airflow_provider_hub", "hash_cache")
+    assert len(HashCache.load(model_folder).entries) == 3
+
+
+def test_two_tasks_publishing_one_folder_at_once_both_succeed(
+    hub_connection: Any, model_folder: Path
+) -> None:
+    files = folder_files(model_folder)
+    owned_by_nobody(files)
+    settle()
+    start = threading.Barrier(2)
+    results: dict[int, Any] = {}
+
+    def publish(task: int) -> None:
+        start.wait()
+        try:
+            results[task] = upload(model_folder, commit_message=f"task {task}")
+        except Exception as exc:  # reported below with the task number
+            results[task] = exc
+
+    threads = [threading.Thread(target=publish, args=(task,)) for task in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not [r for r in results.values() if isinstance(r, Exception)], results
+    assert len(results) == 2
+    assert len(HashCache.load(model_folder).entries) == 3
+    hub_connection.reset_counts()
+    with permissions_enforced():
+        assert upload(model_folder)["no_changes"] is True
+    assert_nothing_sent(hub_connection)
+
+
+def test_hash_cache_false_writes_no_cache(hub_connection: Any, model_folder: Path) -> None:
+    settle()
+    upload(model_folder, hash_cache=False)
+    assert upload(model_folder, hash_cache=False)["no_changes"] is True
+    assert not cache_path(model_folder).parent.exists()

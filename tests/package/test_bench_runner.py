@@ -77,6 +77,7 @@ def test_summary_shows_only_this_runs_results(tmp_path: Path) -> None:
         "pytest_plugin_import",
         "emulator_lfs_upload",
         "upload_folder",
+        "republish",
         "large_folder",
         "download",
         "triggerer_scale",

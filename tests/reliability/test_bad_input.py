@@ -131,6 +131,12 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         ),
         ("create_pr", "'false'"),
     ),
+    "upload_folder/hash_cache": (
+        lambda tmp: HfUploadFolderOperator(
+            task_id="t", repo_id="alice/m", folder_path=_folder(tmp), hash_cache="false"
+        ),
+        ("hash_cache", "'false'"),
+    ),
     "upload_large_folder/repo_type missing": (
         lambda tmp: HfUploadLargeFolderOperator(
             task_id="t", repo_id="alice/corpus", folder_path=_folder(tmp)
