@@ -30,8 +30,10 @@ Rules:
   without a subscriber makes no request, and the second in a row ends the poll (the last trigger cancelled,
   finished or moved to another triggerer): a trigger sleeps between two reads, and one woken a little late by
   a busy loop must not find its poll gone. A subscriber cancelled while it waits leaves at once.
+- **Answered page by page**: a subscriber gets its entry as soon as the page holding it arrives, so a listing
+  of many pages does not add its whole duration to how late a change is seen.
 - **Errors**: a listing is one request per page under the connection's retry policy (the hook's); when it
-  fails, every subscriber of that tick gets the error, and counts it as its own failed read.
+  fails, every subscriber of that tick not answered yet gets the error, and counts it as its own failed read.
 
 Each event loop has its own polls (as it has its own HTTP clients, :mod:`.async_clients`).
 """
@@ -198,8 +200,8 @@ class SharedPoll:
                         future.set_exception(stopped)
 
     async def _answer(self, waiting: dict[str, list[asyncio.Future[dict[str, Any] | None]]]) -> None:
-        found: dict[str, dict[str, Any]] = {}
-        if self.last_listing_requests <= len(waiting):
+        subscribers = len(waiting)
+        if self.last_listing_requests <= subscribers:
             requests = 0
             try:
                 async for page in self.listing.pages(self.hook, self.scope):
@@ -207,10 +209,14 @@ class SharedPoll:
                     for entry in page:
                         entry_id = self.listing.key_of(entry)
                         if entry_id in waiting:
-                            found[entry_id] = entry
-                    if len(found) == len(waiting):
+                            # Answered with its page, not after the last one: a listing of many pages would
+                            # otherwise add its whole duration to how late a change on its first page is seen.
+                            for future in waiting.pop(entry_id):
+                                if not future.done():
+                                    future.set_result(entry)
+                    if not waiting:
                         break
-                    if requests == len(waiting):
+                    if requests == subscribers:
                         # As many requests as the single reads would make, and some still unfound:
                         # not worth listing again until there are more subscribers.
                         requests += 1
@@ -222,10 +228,10 @@ class SharedPoll:
                             future.set_exception(exc)
                 return
             self.last_listing_requests = requests
-        for entry_id, futures in waiting.items():
+        for futures in waiting.values():
             for future in futures:
                 if not future.done():
-                    future.set_result(found.get(entry_id))
+                    future.set_result(None)
 
 
 #: The polls of each event loop, by (connection, kind, scope, interval).

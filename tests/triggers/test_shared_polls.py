@@ -16,7 +16,7 @@ from huggingface_hub import HfApi
 
 from airflow_provider_hub._offloop import async_hook
 from airflow_provider_hub.hooks.async_clients import shared_client
-from airflow_provider_hub.hooks.shared_polls import running_polls
+from airflow_provider_hub.hooks.shared_polls import ACTIVE_JOBS, running_polls, shared_poll
 from airflow_provider_hub.triggers._base import MAX_CONSECUTIVE_ERRORS
 from airflow_provider_hub.triggers.discussions import HfPullRequestTrigger
 from airflow_provider_hub.triggers.endpoints import HfInferenceEndpointTrigger
@@ -214,3 +214,29 @@ async def test_a_listing_longer_than_the_single_reads_is_not_read_again(hub_conn
     await asyncio.gather(*tasks, return_exceptions=True)
     # The first listing gave up after as many pages as there were waits; every later read was a single one.
     assert hub_connection.request_count(JOB_LISTING) == waiting
+
+
+async def test_each_waiting_read_is_answered_with_the_page_that_holds_its_entry(hub_connection):
+    # 120 active Jobs fill three pages (50 a page, newest first); each page takes 0.4 s to answer.
+    jobs = [_run(hub_connection, durations=(0.0, 60.0)) for _ in range(120)]
+    on_pages = {1: jobs[-1], 2: jobs[-51], 3: jobs[0]}
+    hook = await async_hook("huggingface_hub_default")
+    await shared_client("huggingface_hub_default")
+    hub_connection.inject_fault(JOB_LISTING, latency=0.4)
+    hub_connection.reset_counts()
+    poll = shared_poll(hook, ACTIVE_JOBS, "alice", interval=60.0)
+    loop = asyncio.get_running_loop()
+    answered_at: dict[int, float] = {}
+
+    async def read(page: int) -> dict[str, Any] | None:
+        entry = await poll.read(on_pages[page])
+        answered_at[page] = loop.time()
+        return entry
+
+    entries = await asyncio.gather(*(read(page) for page in on_pages))
+
+    assert [entry["id"] for entry in entries] == list(on_pages.values())
+    assert hub_connection.request_count(JOB_LISTING) == 3
+    # The first page's read did not wait for the two pages after it (0.8 s of answers).
+    assert answered_at[3] - answered_at[1] >= 0.7
+    assert answered_at[1] < answered_at[2] < answered_at[3]
