@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import logging
 import os
 import platform
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -18,6 +21,48 @@ DEFAULT_RESULTS_DIR = Path(__file__).parent / "results"
 #: Set by ``run_all.py`` so every script of one run writes where it reads and stamps the same run id.
 RESULTS_DIR_ENV = "HUB_BENCH_RESULTS_DIR"
 RUN_ID_ENV = "HUB_BENCH_RUN_ID"
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def client_environment(**extra: str) -> None:
+    """The environment of a script that drives ``huggingface_hub`` (and Airflow) against the emulator: no Xet
+    (the emulator speaks LFS), no telemetry or progress bars, no example DAGs, a throw-away ``AIRFLOW_HOME``
+    unless one is given; plus ``extra``. Call it before ``huggingface_hub`` or Airflow is imported."""
+    os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
+    os.environ.update(
+        {
+            "HF_HUB_DISABLE_XET": "1",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            **extra,
+        }
+    )
+
+
+def quiet_http_logs() -> None:
+    """Airflow logs every HTTP request of ``httpx2`` at INFO; thousands of such lines would drown the table."""
+    logging.getLogger("httpx2").setLevel(logging.WARNING)
+
+
+def size_arguments(
+    doc: str | None, *, what: str, size_gib: float, repeat: int | None = None
+) -> argparse.ArgumentParser:
+    """A parser with ``--size-gib`` (of ``what``) and, given a default ``repeat``, ``--repeat`` (runs of each
+    side; min and median are reported)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--size-gib", type=float, default=size_gib, help=f"{what} size (default {size_gib:g} GiB)"
+    )
+    if repeat is not None:
+        parser.add_argument(
+            "--repeat",
+            type=int,
+            default=repeat,
+            help=f"runs of each side (default {repeat}); min and median are reported",
+        )
+    return parser
 
 
 def results_dir() -> Path:

@@ -24,17 +24,13 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from typing import Any
 
-from _common import headline, save, stop_emulator, table
+from _common import client_environment, headline, quiet_http_logs, save, stop_emulator, table
 
-os.environ["HF_HUB_DISABLE_XET"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="airflow_home_bench_"))
+client_environment()
 TARGET_SPEEDUP = 5.0
 REJECTION_REASON = "Access is limited to research use; tell us about yours in the form."
 
@@ -153,12 +149,9 @@ def main() -> int:
     args = parser.parse_args()
 
     # Imported before timing: Airflow's own import (seconds) is not part of deciding requests.
-    import logging
-
     from airflow_provider_hub.operators import access  # noqa: F401
 
-    # Airflow logs every HTTP request of ``httpx2`` at INFO; 20,000 such lines would drown the table.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    quiet_http_logs()
     process, url, conn = start_emulator()
     os.environ["AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT"] = conn
     os.environ["HF_ENDPOINT"] = url

@@ -33,21 +33,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _common import headline, median, save, start_emulator, stop_emulator, table
-
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
-os.environ.update(
-    {
-        "HF_HUB_DISABLE_XET": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
+from _common import (
+    GiB,
+    MiB,
+    client_environment,
+    headline,
+    median,
+    quiet_http_logs,
+    save,
+    size_arguments,
+    start_emulator,
+    stop_emulator,
+    table,
 )
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+
+client_environment(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
 LFS_FILES = 4
 SMALL_FILES = 100
 SMALL_FILE_BYTES = 1024
@@ -169,7 +169,7 @@ def rss_kib() -> tuple[int, int]:
 def child(side: str, destination: str, warmup_destination: str, revision: str, work: Path) -> None:
     import logging
 
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
+    quiet_http_logs()
     logging.getLogger("airflow").setLevel(logging.WARNING)
 
     def run(repo_id: str, rev: str | None, dest: str, tag: str) -> None:
@@ -215,11 +215,7 @@ def clear_destination(destination: str, s3: Any) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-gib", type=float, default=2.0, help="repo size (default 2 GiB)")
-    parser.add_argument("--repeat", type=int, default=2, help="runs of each side per destination (default 2)")
+    parser = size_arguments(__doc__, what="repo", size_gib=2.0, repeat=2)
     parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:

@@ -18,12 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import headline, memory_kib, save, start_emulator, stop_emulator, table
+from _common import MiB, client_environment, headline, memory_kib, save, start_emulator, stop_emulator, table
 
-os.environ["HF_HUB_DISABLE_XET"] = "1"
-os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
-MiB = 1024 * 1024
+client_environment()
 TARGET_MB_S = 300
 #: The emulator streams to disk: its peak RSS may grow by buffers, not by anything near the file's size.
 MAX_GROWTH_MIB = 64

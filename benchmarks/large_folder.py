@@ -20,7 +20,6 @@ quarter of it, else the temporary directory's disk (then disk writeback weighs o
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -35,20 +34,21 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from _common import headline, save, start_emulator, stop_emulator, table
+from _common import (
+    GiB,
+    MiB,
+    client_environment,
+    headline,
+    quiet_http_logs,
+    save,
+    size_arguments,
+    start_emulator,
+    stop_emulator,
+    table,
+)
 from upload_folder import connection_uri, floor
 
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
-os.environ.update(
-    {
-        "HF_HUB_DISABLE_XET": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    }
-)
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+client_environment()
 FILES_PER_FOLDER = 100
 CHUNK = 8 * MiB
 TARGET_FLOOR_SHARE = 0.60
@@ -183,13 +183,8 @@ def killed_and_retried(url: str, folder: Path, size: int, workdir: Path) -> dict
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-gib", type=float, default=20.0, help="folder size (default 20 GiB)")
+    quiet_http_logs()
+    parser = size_arguments(__doc__, what="folder", size_gib=20.0)
     parser.add_argument("--files", type=int, default=2000, help="files in the folder (default 2,000)")
     args = parser.parse_args()
     size_wanted = int(args.size_gib * GiB)

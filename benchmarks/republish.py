@@ -25,7 +25,6 @@ import tempfile
 # The operator's hash cache goes under HF_HOME: a throw-away one, set before huggingface_hub is imported.
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="republish-bench-hf-home-")
 
-import argparse
 import json
 import shutil
 import time
@@ -33,7 +32,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import headline, median, save, start_emulator, stop_emulator, table
+from _common import (
+    headline,
+    median,
+    quiet_http_logs,
+    save,
+    size_arguments,
+    start_emulator,
+    stop_emulator,
+    table,
+)
 
 # upload_folder sets the same client environment (no Xet, no telemetry) and makes the same folder.
 from upload_folder import (
@@ -125,16 +133,8 @@ def run_side(name: str, url: str, folder: Path, warmup: Path, round_: int) -> di
 
 
 def main() -> None:
-    import logging
-
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-gib", type=float, default=5.0, help="folder size (default 5 GiB)")
-    parser.add_argument(
-        "--repeat", type=int, default=4, help="runs of each side (default 4); min and median are reported"
-    )
+    quiet_http_logs()
+    parser = size_arguments(__doc__, what="folder", size_gib=5.0, repeat=4)
     args = parser.parse_args()
 
     samples: dict[str, dict[str, list[float]]] = {name: {step: [] for step in STEPS} for name in SIDES}

@@ -24,7 +24,6 @@ Targets: operator <= 1.03x raw; operator >= 60% of the floor's speed (floor seco
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -36,19 +35,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import headline, median, save, start_emulator, stop_emulator, table
-
-os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
-os.environ.update(
-    {
-        "HF_HUB_DISABLE_XET": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-    }
+from _common import (
+    GiB,
+    MiB,
+    client_environment,
+    headline,
+    median,
+    quiet_http_logs,
+    save,
+    size_arguments,
+    start_emulator,
+    stop_emulator,
+    table,
 )
-MiB = 1024 * 1024
-GiB = 1024 * MiB
+
+client_environment()
 LFS_FILES = 4
 SMALL_FILES = 1000
 SMALL_FILE_BYTES = 1024
@@ -184,17 +185,8 @@ def floor(folder: Path, sink_path: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    import logging
-
-    # Both sides log the same HTTP requests at INFO; keep the terminal quiet for the table.
-    logging.getLogger("httpx2").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--size-gib", type=float, default=2.0, help="folder size (default 2 GiB)")
-    parser.add_argument(
-        "--repeat", type=int, default=10, help="runs of each side (default 10); min and median are reported"
-    )
+    quiet_http_logs()
+    parser = size_arguments(__doc__, what="folder", size_gib=2.0, repeat=10)
     args = parser.parse_args()
 
     with (
