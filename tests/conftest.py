@@ -40,6 +40,14 @@ pytest_plugins = [
 ]
 
 
+@pytest.fixture
+def api(hub_connection: Any) -> Any:
+    """A plain ``HfApi`` on the emulator: to arrange a test's repos and read its outcome."""
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
+
+
 @pytest.fixture(scope="session")
 def airflow_db() -> Iterator[None]:
     """A fresh SQLite metadata database for ``dag.test()`` runs."""

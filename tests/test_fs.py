@@ -9,13 +9,6 @@ import pytest
 from airflow_provider_hub.fs import hf as hf_fs
 
 
-@pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_object_storage_path_reads_a_file_written_through_hfapi(api: Any, hub_connection: Any) -> None:
     from airflow.sdk import ObjectStoragePath
 

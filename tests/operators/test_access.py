@@ -53,13 +53,6 @@ def status(hub: Any, user: str) -> str | None:
     return hub.state.access.status_of("model", REPO, user)
 
 
-@pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_each_allow_rule_accepts_and_the_rest_stays_pending(hub_connection):
     hub_connection.add_org("research-lab", members=["olga"])
     seed(

@@ -26,13 +26,6 @@ FILES: dict[str, bytes] = {
 
 
 @pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def model(api: Any, tmp_path: Path) -> str:
     """The repo with :data:`FILES` in one commit; its sha."""
     folder = tmp_path / "source"

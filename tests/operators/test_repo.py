@@ -34,13 +34,6 @@ MiB = 1 << 20
 
 
 @pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def model_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "model"
     (folder / "sub").mkdir(parents=True)

@@ -28,13 +28,6 @@ TEXT_FILES, TEXT_SIZE = 10, 300  # 400 bytes each once base64-encoded
 
 
 @pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """12 LFS shards in ``shards/`` and 10 regular text files in ``texts/``."""
     folder = tmp_path / "corpus"

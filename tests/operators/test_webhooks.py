@@ -5,19 +5,12 @@ from __future__ import annotations
 import json
 
 import pendulum
-import pytest
 from airflow.sdk import DAG
-from huggingface_hub import HfApi
 
 from airflow_provider_hub.operators.webhooks import HfCreateWebhookOperator
 from tests.helpers import task_states, xcom_value
 
 URL = "https://airflow.example.com/hf-webhook"
-
-
-@pytest.fixture
-def api(hub_connection):
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
 
 
 def _dag(dag_id: str, **kwargs) -> DAG:

@@ -18,13 +18,6 @@ from tests.helpers import task_states, xcom_value
 from tests.support.operators import make_context
 
 
-@pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def upload_after_first_poke(api: Any, hub: Any, path: str = "model.safetensors") -> threading.Thread:
     """Upload once the sensor has looked once and not found the file, however long the DAG takes to start."""
 

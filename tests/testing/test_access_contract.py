@@ -13,11 +13,6 @@ from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNot
 REPO = "alice/gated-model"
 
 
-@pytest.fixture
-def api(hub_connection):
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def _seed(hub, users, repo_id=REPO, repo_type="model"):
     hub.add_access_requests(
         repo_id,

@@ -19,11 +19,6 @@ SLUG_ID = re.compile(r"-([0-9a-f]{24})$")
 
 
 @pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def bob(hub_connection: HubEmulator) -> HfApi:
     return HfApi(endpoint=hub_connection.url, token=hub_connection.add_user("bob"))
 

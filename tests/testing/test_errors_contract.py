@@ -35,11 +35,6 @@ from airflow_provider_hub.testing.errors import (
 )
 
 
-@pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def _auth(hub: HubEmulator, token: str | None = None) -> dict[str, str]:
     return {"authorization": f"Bearer {token or hub.token}"}
 

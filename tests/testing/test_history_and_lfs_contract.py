@@ -28,11 +28,6 @@ from airflow_provider_hub.testing._core import RepoChange
 
 
 @pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def bob(hub_connection: HubEmulator) -> HfApi:
     """Another signed-in user, who may read alice's public repos but not write to them."""
     return HfApi(endpoint=hub_connection.url, token=hub_connection.add_user("bob"))

@@ -27,11 +27,6 @@ from airflow_provider_hub.testing import HubEmulator
 
 
 @pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def bob(hub_connection: HubEmulator) -> HfApi:
     """Another signed-in user, with no rights on alice's repos."""
     return HfApi(endpoint=hub_connection.url, token=hub_connection.add_user("bob"))

@@ -14,13 +14,6 @@ from airflow_provider_hub.testing import HubEmulator
 from airflow_provider_hub.testing._client import emulated_client
 
 
-@pytest.fixture
-def api(hub_connection):
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_run_wait_logs_inspect(hub_connection, api):
     hub_connection.set_job_plan(durations=(0.1, 0.3), logs=("hello", "world"), message=None)
     job = api.run_job(

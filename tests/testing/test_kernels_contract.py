@@ -16,11 +16,6 @@ from airflow_provider_hub.testing import HubEmulator
 KERNEL = "alice/activation"
 
 
-@pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_create_info_and_delete(api: HfApi, hub_connection: HubEmulator) -> None:
     url = api.create_repo(KERNEL, repo_type="kernel")
     assert (url.repo_type, url.repo_id) == ("kernel", KERNEL)

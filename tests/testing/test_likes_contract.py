@@ -14,11 +14,6 @@ from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 from airflow_provider_hub.testing import HubEmulator
 
 
-@pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_likes_show_in_info_likers_and_liked_repos(api: HfApi, hub_connection: HubEmulator) -> None:
     hub_connection.add_repo("alice/model")
     hub_connection.add_repo("alice/data", repo_type="dataset")

@@ -9,13 +9,6 @@ CARD = "---\npipeline_tag: {tag}\n---\n# model\n"
 
 
 @pytest.fixture
-def api(hub_connection):
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def seeded(hub_connection):
     hub_connection.add_repo("acme/chat", files={"README.md": CARD.format(tag="text-generation")})
     hub_connection.add_repo("acme/image", files={"README.md": CARD.format(tag="text-to-image")})

@@ -15,11 +15,6 @@ from airflow_provider_hub.testing import HubEmulator
 from airflow_provider_hub.testing._core import RepoChange
 
 
-@pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_list_repo_commits_follows_link_pagination(api: HfApi, hub_connection: HubEmulator) -> None:
     hub_connection.state.repos.commits_page_size = 2
     api.create_repo("alice/history")

@@ -31,11 +31,6 @@ from airflow_provider_hub.testing import HubEmulator
 MiB = 1024 * 1024
 
 
-@pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def _big_file(path: Path, size: int, seed: bytes = b"x") -> str:
     """Write ``size`` deterministic pseudo-random bytes; returns their sha256."""
     digest = hashlib.sha256()

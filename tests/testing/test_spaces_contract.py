@@ -20,11 +20,6 @@ FAST = [("BUILDING", 0.15), ("RUNNING", None)]
 
 
 @pytest.fixture
-def api(hub_connection: HubEmulator) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
-@pytest.fixture
 def running(api: HfApi) -> str:
     """A Gradio Space that has finished its first build."""
     api.create_repo(SPACE, repo_type="space", space_sdk="gradio")

@@ -57,11 +57,6 @@ def receiver():
     r.server.server_close()
 
 
-@pytest.fixture
-def api(hub_connection):
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def _wait_deliveries(hub, count: int, timeout: float = 5.0) -> list[dict]:
     deadline = time.time() + timeout
     while len(hub.webhook_deliveries()) < count and time.time() < deadline:

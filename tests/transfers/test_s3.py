@@ -24,13 +24,6 @@ def s3(s3: Any) -> Any:
     return s3
 
 
-@pytest.fixture
-def api(hub_connection: Any) -> Any:
-    from huggingface_hub import HfApi
-
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 def test_s3_prefix_of_201_objects_becomes_one_commit(s3: Any, api: Any, hub_connection: Any) -> None:
     big = os.urandom(50 * MiB)
     s3.put_object(Bucket=BUCKET, Key="exports/2026/big/weights.bin", Body=big)

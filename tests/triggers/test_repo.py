@@ -11,16 +11,10 @@ import time
 from typing import Any
 
 import pytest
-from huggingface_hub import HfApi
 
 from airflow_provider_hub.triggers.repo import HfRepoFileTrigger
 from airflow_provider_hub.triggers.webhooks import HfRepoCommitTrigger
 from tests.support.webhooks import Running, StateStore
-
-
-@pytest.fixture
-def api(hub_connection):
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
 
 
 def make_trigger(poll_interval: float = 0.05, **kwargs) -> HfRepoCommitTrigger:

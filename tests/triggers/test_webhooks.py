@@ -27,11 +27,6 @@ def secret_conn(monkeypatch):
     return "hf_webhook_secret"
 
 
-@pytest.fixture
-def api(hub_connection):
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
-
-
 async def wait_listening(port: int, timeout: float = 5.0) -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -10,16 +10,10 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from huggingface_hub import HfApi
 
 from airflow_provider_hub.triggers.webhooks import HfWebhookTrigger
 from tests.support.webhook_receiver import PATH, SECRET
 from tests.support.webhooks import Running, StateStore
-
-
-@pytest.fixture
-def api(hub_connection) -> HfApi:
-    return HfApi(endpoint=hub_connection.url, token=hub_connection.token)
 
 
 def make_trigger(trigger_id: int | None = None) -> HfWebhookTrigger:
