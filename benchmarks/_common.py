@@ -28,10 +28,13 @@ GiB = 1024 * MiB
 def client_environment(**extra: str) -> None:
     """The environment of a script that drives ``huggingface_hub`` (and Airflow) against the emulator: no Xet
     (the emulator speaks LFS), no telemetry or progress bars, no example DAGs, a throw-away ``AIRFLOW_HOME``
-    unless one is given; plus ``extra``. Call it before ``huggingface_hub`` or Airflow is imported."""
+    unless one is given, a throw-away ``HF_HOME`` (the operators' hash caches live there, and a benchmark
+    must neither read the user's nor leave its own); plus ``extra``. Call it before ``huggingface_hub`` or
+    Airflow is imported."""
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="bench_airflow_home_"))
     os.environ.update(
         {
+            "HF_HOME": tempfile.mkdtemp(prefix="bench_hf_home_"),
             "HF_HUB_DISABLE_XET": "1",
             "HF_HUB_DISABLE_TELEMETRY": "1",
             "HF_HUB_DISABLE_PROGRESS_BARS": "1",

@@ -19,14 +19,10 @@ Targets: one changed >= 10x faster than raw; no change >= 10x faster than raw; f
 
 from __future__ import annotations
 
-import os
-import tempfile
-
-# The operator's hash cache goes under HF_HOME: a throw-away one, set before huggingface_hub is imported.
-os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="republish-bench-hf-home-")
-
 import json
+import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path

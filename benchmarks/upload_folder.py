@@ -130,13 +130,15 @@ class _TaskInstance:
 
 
 def upload_operator(url: str, folder: Path, repo_id: str = "alice/operator") -> float:
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi, constants
 
     from airflow_provider_hub.operators.repo import HfUploadFolderOperator
     from airflow_provider_hub.testing import DEFAULT_TOKEN
 
     os.environ["AIRFLOW_CONN_HUGGINGFACE_HUB_DEFAULT"] = connection_uri(url, DEFAULT_TOKEN)
     HfApi(endpoint=url, token=DEFAULT_TOKEN).create_repo(repo_id)
+    # Every run is a first publication, as raw upload_folder's: no digests remembered from the previous one.
+    shutil.rmtree(Path(constants.HF_HOME, "airflow_provider_hub"), ignore_errors=True)
     operator = HfUploadFolderOperator(
         task_id="upload", repo_id=repo_id, folder_path=str(folder), commit_message="Upload"
     )
