@@ -1,4 +1,5 @@
-"""The content-hash cache of a local folder: a file unchanged since the last run is not read again.
+"""The content-hash cache of a local folder or an S3 bucket: a file unchanged since the last run is not read
+again, an object unchanged since the last run is not downloaded again.
 
 Publishing a folder compares each file with the repo's head by its content digest (the sha256 for an LFS
 file, the git blob oid for a regular one), which means reading every byte. The cache remembers the digests
@@ -22,6 +23,14 @@ for files it did not list while those files are unchanged.
 
 **Where**: ``$HF_HOME/airflow_provider_hub/hash_cache/<sha256 of the folder's real path>.json``
 (:func:`cache_path`), so a read-only folder works and nothing is added to the folder that is published.
+
+**S3 objects** (``S3ToHfHubOperator``) are keyed by ``(key, size, ETag, LastModified)`` instead, in one cache
+file per bucket and S3 endpoint (:meth:`HashCache.load_objects`). The operator stages objects in a fresh
+temporary folder, where no file's stat is ever seen twice, so the staged files cannot be the key; the ETag
+changes with the content and any rewrite moves ``LastModified``, so an object whose three are as recorded
+holds the recorded content (there is no racy window: nothing here is a timestamp of our own stat). Such an
+object is compared with the head by its recorded digests and downloaded only if the head lacks them
+(:class:`FetchedAddition`).
 """
 
 from __future__ import annotations
@@ -34,8 +43,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +66,13 @@ _DIGEST_PATTERNS = {"sha256": re.compile("[0-9a-f]{64}"), "git_oid": re.compile(
 
 def cache_path(folder: str | os.PathLike[str]) -> Path:
     """Where the hash cache of ``folder`` lives: under ``HF_HOME``, named by the folder's real path."""
+    return _cache_file(os.path.realpath(folder))
+
+
+def _cache_file(source: str) -> Path:
     from huggingface_hub import constants
 
-    real = os.path.realpath(folder)
-    name = hashlib.sha256(real.encode("utf-8", "surrogateescape")).hexdigest()
+    name = hashlib.sha256(source.encode("utf-8", "surrogateescape")).hexdigest()
     return Path(constants.HF_HOME) / "airflow_provider_hub" / "hash_cache" / f"{name}.json"
 
 
@@ -105,8 +117,21 @@ class FileStat:
 
 
 @dataclass(frozen=True)
+class ObjectStat:
+    """What identifies one version of an S3 object (with its key)."""
+
+    size: int
+    etag: str
+    last_modified_ns: int
+
+    def racy(self, stat_at_ns: int) -> bool:
+        """Never: the ETag changes with the content, so a rewrite cannot leave these fields as they were."""
+        return False
+
+
+@dataclass(frozen=True)
 class _Entry:
-    stat: FileStat
+    stat: FileStat | ObjectStat
     sha256: str | None
     git_oid: str | None
 
@@ -130,13 +155,17 @@ class LocalFileAddition:
     def __init__(self, relative: str, path_in_repo: str, local_path: str, cached: _Entry | None) -> None:
         self.relative = relative
         self.path_in_repo = path_in_repo
-        self.local_path = local_path
+        self._local_path = local_path
         self.stat_at_ns = time.time_ns()
-        self.stat = FileStat.of(local_path)
+        self.stat: FileStat | ObjectStat = FileStat.of(local_path)
         self.cached = cached is not None and cached.stat == self.stat
         self._sha256 = cached.sha256 if cached is not None and self.cached else None
         self._git_oid = cached.git_oid if cached is not None and self.cached else None
         self._operation: CommitOperationAdd | None = None
+
+    @property
+    def local_path(self) -> str:
+        return self._local_path
 
     @property
     def size(self) -> int:
@@ -193,6 +222,42 @@ class LocalFileAddition:
         return _Entry(self.stat, self._sha256, self._git_oid)
 
 
+class FetchedAddition(LocalFileAddition):
+    """An S3 object to add at ``path_in_repo`` whose digests the cache holds (it is unchanged since the run
+    that recorded them): compared with the head by those digests, and downloaded by ``fetch`` (which returns
+    the local file's path) only when its content must be read or sent, because the head does not hold it.
+
+    Example::
+
+        addition = cache.fetched_addition("exports/a.parquet", "data/a.parquet", stat, fetch=download_a)
+        # None: not cached (download it as usual); else an addition the commit engine takes as it is
+    """
+
+    def __init__(
+        self, key: str, path_in_repo: str, stat: ObjectStat, cached: _Entry, fetch: Callable[[], str]
+    ) -> None:
+        self.relative = key
+        self.path_in_repo = path_in_repo
+        self.stat_at_ns = 0
+        self.stat = stat
+        self.cached = True
+        self._sha256, self._git_oid = cached.sha256, cached.git_oid
+        self._operation = None
+        self._fetch = fetch
+        self._fetched: str | None = None
+
+    @property
+    def fetched(self) -> bool:
+        """Whether the object was downloaded (its content was needed)."""
+        return self._fetched is not None
+
+    @property
+    def local_path(self) -> str:
+        if self._fetched is None:
+            self._fetched = self._fetch()
+        return self._fetched
+
+
 class HashCache:
     """The digests of one folder's files from its last publication; see the module's docstring.
 
@@ -206,8 +271,9 @@ class HashCache:
             cache.save(additions)
     """
 
-    def __init__(self, folder: str | None, path: Path | None, entries: dict[str, _Entry]) -> None:
-        self.folder = folder
+    def __init__(self, source: str | None, path: Path | None, entries: dict[str, _Entry]) -> None:
+        #: The folder's real path, or ``s3://bucket at endpoint``: what the cache file must say it is for.
+        self.source = source
         self.path = path
         self.entries = entries
 
@@ -221,7 +287,24 @@ class HashCache:
         """The cache of ``folder``; empty when there is none or when it cannot be trusted."""
         real = os.path.realpath(folder)
         path = cache_path(real)
-        return cls(real, path, _read(path, real, logger or log))
+        return cls(real, path, _read(path, real, FileStat, logger or log))
+
+    @classmethod
+    def load_objects(cls, bucket: str, endpoint_url: str, *, logger: TaskLogger | None = None) -> HashCache:
+        """The cache of the objects of S3 ``bucket`` at ``endpoint_url``; empty when there is none or when it
+        cannot be trusted."""
+        source = f"s3://{bucket} at {endpoint_url}"
+        path = _cache_file(source)
+        return cls(source, path, _read(path, source, ObjectStat, logger or log))
+
+    def fetched_addition(
+        self, key: str, path_in_repo: str, stat: ObjectStat, fetch: Callable[[], str]
+    ) -> FetchedAddition | None:
+        """The addition of the object ``key`` by its recorded digests, if it is as recorded; else ``None``."""
+        entry = self.entries.get(key)
+        if entry is None or entry.stat != stat:
+            return None
+        return FetchedAddition(key, path_in_repo, stat, entry, fetch)
 
     def addition(self, relative: str, path_in_repo: str, local_path: str) -> LocalFileAddition:
         """The addition of the file ``relative`` (to the folder) at ``path_in_repo``; stats the file."""
@@ -230,7 +313,7 @@ class HashCache:
     def save(self, additions: Sequence[LocalFileAddition], *, logger: TaskLogger | None = None) -> None:
         """Write the digests known after a run (atomically); a failure to write is logged, not raised."""
         logger = logger or log
-        if self.path is None or self.folder is None:
+        if self.path is None or self.source is None:
             return
         hits = sum(a.cached for a in additions)
         logger.info(
@@ -239,21 +322,46 @@ class HashCache:
             len(additions),
             self.path,
         )
-        entries = {a.relative: entry for a in additions if (entry := a.entry()) is not None}
-        # Another task may have written entries for files this run did not list (other patterns): keep
-        # those whose file is still as recorded, so neither evicts the other.
-        for relative, entry in _read(self.path, self.folder, None).items():
-            if relative not in entries and _unchanged(Path(self.folder, relative), entry.stat):
-                entries[relative] = entry
+        self._write({a.relative: entry for a in additions if (entry := a.entry()) is not None}, logger)
+
+    def save_objects(self, entries: dict[str, _Entry], *, logger: TaskLogger | None = None) -> None:
+        """Write the digests of S3 objects known after a run (see :func:`object_entry`), atomically."""
+        if self.path is not None:
+            self._write(entries, logger or log)
+
+    def _write(self, entries: dict[str, _Entry], logger: TaskLogger) -> None:
+        assert self.path is not None and self.source is not None
+        # Another task may have written entries for files or objects this run did not list (other patterns,
+        # another prefix): keep those, so neither evicts the other; a file's only while it is as recorded (an
+        # object's identity is checked when it is used).
+        stat_type = ObjectStat if self.source.startswith("s3://") else FileStat
+        for name, entry in _read(self.path, self.source, stat_type, None).items():
+            if name not in entries and (
+                stat_type is ObjectStat or _unchanged(Path(self.source, name), entry.stat)
+            ):
+                entries[name] = entry
         try:
-            _write(self.path, self.folder, entries)
+            _write(self.path, self.source, entries)
         except OSError as exc:
             logger.warning(
                 "Could not write the hash cache %s (%s): the next run hashes every file", self.path, exc
             )
 
 
-def _unchanged(path: Path, stat: FileStat) -> bool:
+def object_entry(stat: ObjectStat, operation: CommitOperationAdd) -> _Entry | None:
+    """The cache entry of an S3 object staged and pre-uploaded as ``operation``: its sha256, and the git
+    oid of a regular file (read now, while the staged file is still on disk); ``None`` if neither is known."""
+    sha256 = operation.upload_info.sha256.hex() if operation.upload_info.is_hashed else None
+    git_oid = None
+    if operation._upload_mode == "regular" and isinstance(operation.path_or_fileobj, str):
+        with contextlib.suppress(OSError):
+            git_oid = git_blob_oid(operation.path_or_fileobj)
+    if sha256 is None and git_oid is None:
+        return None
+    return _Entry(stat, sha256, git_oid)
+
+
+def _unchanged(path: Path, stat: FileStat | ObjectStat) -> bool:
     try:
         return FileStat.of(path) == stat
     except OSError:
@@ -264,15 +372,12 @@ def _checksum(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
-def _write(path: Path, folder: str, entries: dict[str, _Entry]) -> None:
+def _write(path: Path, source: str, entries: dict[str, _Entry]) -> None:
     body = {
         "format": CACHE_FORMAT,
         "version": CACHE_VERSION,
-        "folder": folder,
-        "entries": [
-            [rel, e.stat.size, e.stat.mtime_ns, e.stat.ctime_ns, e.stat.inode, e.sha256, e.git_oid]
-            for rel, e in sorted(entries.items())
-        ],
+        "source": source,
+        "entries": [[name, *astuple(e.stat), e.sha256, e.git_oid] for name, e in sorted(entries.items())],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     # A unique temporary name per writer, renamed over the cache: concurrent writers never mix their bytes.
@@ -286,11 +391,13 @@ def _write(path: Path, folder: str, entries: dict[str, _Entry]) -> None:
         raise
 
 
-def _read(path: Path, folder: str, logger: TaskLogger | None) -> dict[str, _Entry]:
-    """The entries of the cache file at ``path`` if it is whole, ours, this version's and ``folder``'s;
+def _read(
+    path: Path, source: str, stat_type: type[FileStat | ObjectStat], logger: TaskLogger | None
+) -> dict[str, _Entry]:
+    """The entries of the cache file at ``path`` if it is whole, ours, this version's and ``source``'s;
     why not is logged to ``logger`` (if any)."""
     try:
-        return _parse(path.read_text(), folder)
+        return _parse(path.read_text(), source, stat_type)
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
@@ -299,7 +406,7 @@ def _read(path: Path, folder: str, logger: TaskLogger | None) -> dict[str, _Entr
         return {}
 
 
-def _parse(text: str, folder: str) -> dict[str, _Entry]:
+def _parse(text: str, source: str, stat_type: type[FileStat | ObjectStat]) -> dict[str, _Entry]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -313,20 +420,27 @@ def _parse(text: str, folder: str) -> dict[str, _Entry]:
         raise ValueError(f"format version {data.get('version')!r}, not {CACHE_VERSION}")
     if checksum != _checksum(data):
         raise ValueError("checksum mismatch: corrupt or partly written")
-    if data.get("folder") != folder:
-        raise ValueError(f"written for another folder, {data.get('folder')!r}")
+    if data.get("source") != source:
+        raise ValueError(f"written for another source, {data.get('source')!r}")
     if not isinstance(data.get("entries"), list):
         raise ValueError("no entry list")
-    return dict(_entry(row) for row in data["entries"])
+    return dict(_entry(row, stat_type) for row in data["entries"])
 
 
-def _entry(row: Any) -> tuple[str, _Entry]:
-    if not (isinstance(row, list) and len(row) == 7 and isinstance(row[0], str)):
+def _entry(row: Any, stat_type: type[FileStat | ObjectStat]) -> tuple[str, _Entry]:
+    stat_fields = fields(stat_type)
+    if not (isinstance(row, list) and len(row) == len(stat_fields) + 3 and isinstance(row[0], str)):
         raise ValueError(f"malformed entry {row!r}")
-    relative, *numbers, sha256, git_oid = row
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
-        raise ValueError(f"malformed entry {row!r}")
-    for name, digest in (("sha256", sha256), ("git_oid", git_oid)):
-        if digest is not None and not (isinstance(digest, str) and _DIGEST_PATTERNS[name].fullmatch(digest)):
-            raise ValueError(f"malformed {name} in entry {row!r}")
-    return relative, _Entry(FileStat(*numbers), sha256, git_oid)
+    name, *values, sha256, git_oid = row
+    for field, value in zip(stat_fields, values, strict=True):
+        well_formed = (
+            isinstance(value, str) and bool(value)
+            if field.type == "str"
+            else isinstance(value, int) and not isinstance(value, bool) and value >= 0
+        )
+        if not well_formed:
+            raise ValueError(f"malformed entry {row!r}")
+    for kind, digest in (("sha256", sha256), ("git_oid", git_oid)):
+        if digest is not None and not (isinstance(digest, str) and _DIGEST_PATTERNS[kind].fullmatch(digest)):
+            raise ValueError(f"malformed {kind} in entry {row!r}")
+    return name, _Entry(stat_type(*values), sha256, git_oid)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
     from huggingface_hub import CommitOperationAdd
 
+    from airflow_provider_hub.hooks.hash_cache import HashCache, LocalFileAddition, ObjectStat
+
 DEFAULT_MAX_DISK_BYTES = 5 * 1024**3
 
 
@@ -36,6 +39,11 @@ class S3ToHfHubOperator(HubS3TransferOperator):
     files visible is made once, at the end. Small (non-LFS) files travel inside the commit itself, so they
     stay on disk until then and count towards ``max_disk_bytes``. Files already on the Hub with the same
     content are not committed again, and a re-run with nothing changed makes no commit.
+
+    With ``hash_cache`` (the default) the content digests of the objects are remembered between runs (under
+    ``HF_HOME``, keyed by bucket, key, size, ETag and LastModified): an object unchanged since the last run
+    whose content the head already has is not downloaded again (see
+    :mod:`airflow_provider_hub.hooks.hash_cache`).
 
     The repo path of an object is its key without ``s3_prefix``, under ``path_in_repo``:
     ``s3://bucket/exports/2026/a.parquet`` with ``s3_prefix="exports/"`` and ``path_in_repo="data"`` becomes
@@ -67,6 +75,8 @@ class S3ToHfHubOperator(HubS3TransferOperator):
     :param private: visibility of a repo created by ``create_repo``.
     :param max_disk_bytes: bound on the bytes kept in the temporary folder at any time; an object larger
         than this fails the task before anything is downloaded.
+    :param hash_cache: remember the objects' digests between runs so unchanged objects are not downloaded
+        again; ``False`` downloads and hashes every object on every run.
     :param aws_conn_id: the AWS connection.
     :param hf_conn_id: the Hugging Face Hub connection.
     :return: same keys as :class:`~airflow_provider_hub.operators.repo.HfUploadFolderOperator`, plus
@@ -104,6 +114,7 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         create_repo: bool = False,
         private: bool | None = None,
         max_disk_bytes: int = DEFAULT_MAX_DISK_BYTES,
+        hash_cache: bool = True,
         progress_interval: float = 10.0,
         aws_conn_id: str | None = "aws_default",
         hf_conn_id: str = DEFAULT_CONN_ID,
@@ -123,6 +134,7 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         self.create_repo = check_bool(create_repo, "create_repo")
         self.private = private
         self.max_disk_bytes = max_disk_bytes
+        self.hash_cache = check_bool(hash_cache, "hash_cache")
         self.progress_interval = progress_interval
         self.aws_conn_id = aws_conn_id
 
@@ -144,19 +156,26 @@ class S3ToHfHubOperator(HubS3TransferOperator):
         repo_id = self.qualified_repo_id(self.repo_id)
         return repo_id, repo_type, check_path_in_repo(self.path_in_repo, allow_root=True)
 
-    def _objects(self) -> Iterator[tuple[str, int]]:
-        """``(key, size)`` of every object to copy, directory markers excluded."""
+    def _objects(self) -> Iterator[tuple[str, ObjectStat]]:
+        """``(key, stat)`` of every object to copy, directory markers excluded."""
+        from airflow_provider_hub.hooks.hash_cache import ObjectStat
+
+        def stat(size: Any, etag: str, last_modified: Any) -> ObjectStat:
+            seconds = int(last_modified.replace(microsecond=0).timestamp())
+            return ObjectStat(int(size), etag, seconds * 10**9 + last_modified.microsecond * 1000)
+
         client = self.s3_hook.get_conn()
         if self.s3_keys is not None:
             for key in self.s3_keys:
-                yield key, int(client.head_object(Bucket=self.s3_bucket, Key=key)["ContentLength"])
+                head = client.head_object(Bucket=self.s3_bucket, Key=key)
+                yield key, stat(head["ContentLength"], head["ETag"], head["LastModified"])
             return
         for page in client.get_paginator("list_objects_v2").paginate(
             Bucket=self.s3_bucket, Prefix=self.s3_prefix
         ):
             for item in page.get("Contents", []):
                 if not item["Key"].endswith("/"):
-                    yield item["Key"], int(item["Size"])
+                    yield item["Key"], stat(item["Size"], item["ETag"], item["LastModified"])
 
     def _repo_path(self, key: str, prefix: str) -> str:
         relative = key[len(self.s3_prefix) :] if self.s3_prefix and key.startswith(self.s3_prefix) else key
@@ -166,11 +185,13 @@ class S3ToHfHubOperator(HubS3TransferOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from huggingface_hub import CommitOperationAdd
 
+        from airflow_provider_hub.hooks.hash_cache import HashCache
+
         repo_id, repo_type, prefix = self._validate()
         objects = list(self._objects())
         if not objects:
             raise ValueError(f"Nothing to copy: no object in s3://{self.s3_bucket}/{self.s3_prefix or ''}")
-        too_big = [(key, size) for key, size in objects if size > self.max_disk_bytes]
+        too_big = [(key, stat.size) for key, stat in objects if stat.size > self.max_disk_bytes]
         if too_big:
             key, size = too_big[0]
             raise ValueError(
@@ -181,10 +202,22 @@ class S3ToHfHubOperator(HubS3TransferOperator):
             self.hook.create_repo(repo_id, repo_type=repo_type, private=self.private, exist_ok=True)
 
         client = self.s3_hook.get_conn()
-        total = sum(size for _, size in objects)
+        cache = (
+            HashCache.load_objects(self.s3_bucket, client.meta.endpoint_url, logger=self.log)
+            if self.hash_cache
+            else HashCache.disabled()
+        )
+        total = sum(stat.size for _, stat in objects)
         progress = ProgressLog("Copying from S3", len(objects), total, self.progress_interval, self.log)
-        operations: list[CommitOperationAdd] = []
+        operations: list[CommitOperationAdd | LocalFileAddition] = []
+        staged: dict[str, tuple[ObjectStat, CommitOperationAdd]] = {}  # downloaded this run, by key
         with tempfile.TemporaryDirectory(prefix="s3_to_hf_") as workdir:
+
+            def download(key: str, index: int) -> str:
+                local = os.path.join(workdir, f"{index:08d}")
+                client.download_file(self.s3_bucket, key, local)
+                return local
+
             disk_used = 0  # bytes of the files still in workdir
             batch: list[tuple[CommitOperationAdd, str]] = []
 
@@ -206,7 +239,15 @@ class S3ToHfHubOperator(HubS3TransferOperator):
                 batch.clear()
                 return freed
 
-            for index, ((key, size), path) in enumerate(zip(objects, paths, strict=True)):
+            for index, ((key, stat), path) in enumerate(zip(objects, paths, strict=True)):
+                fetch = functools.partial(download, key, index)
+                cached = cache.fetched_addition(key, path, stat, fetch)
+                if cached is not None:
+                    # Compared with the head by its recorded digests; downloaded only if the head lacks them.
+                    operations.append(cached)
+                    progress.advance(1, stat.size)
+                    continue
+                size = stat.size
                 if disk_used + size > self.max_disk_bytes and batch:
                     disk_used -= flush()
                 if disk_used + size > self.max_disk_bytes:
@@ -214,25 +255,50 @@ class S3ToHfHubOperator(HubS3TransferOperator):
                         f"max_disk_bytes={self.max_disk_bytes} is too small: the small (non-LFS) files that travel "
                         f"inside the commit already take {disk_used} bytes"
                     )
-                local = os.path.join(workdir, f"{index:08d}")
-                client.download_file(self.s3_bucket, key, local)
+                local = fetch()
                 disk_used += size
-                operations.append(CommitOperationAdd(path_in_repo=path, path_or_fileobj=local))
-                batch.append((operations[-1], local))
+                operation = CommitOperationAdd(path_in_repo=path, path_or_fileobj=local)
+                operations.append(operation)
+                staged[key] = (stat, operation)
+                batch.append((operation, local))
             if batch:
                 disk_used -= flush()
             progress.finish()
             for key in [key for key, _ in objects] if self.s3_keys else [self.s3_prefix or ""]:
                 self.lineage.read_s3(self.s3_bucket, key)
-            outcome = self.hook.commit_exactly_once(
-                repo_id,
-                operations,
-                commit_message=self.commit_message,
-                commit_description=self.commit_description,
-                repo_type=repo_type,
-                revision=self.revision,
-                create_pr=self.create_pr,
-                progress_interval=self.progress_interval,
-                logger=self.log,
-            )
+            try:
+                outcome = self.hook.commit_exactly_once(
+                    repo_id,
+                    operations,
+                    commit_message=self.commit_message,
+                    commit_description=self.commit_description,
+                    repo_type=repo_type,
+                    revision=self.revision,
+                    create_pr=self.create_pr,
+                    progress_interval=self.progress_interval,
+                    logger=self.log,
+                )
+            finally:
+                self._save_digests(cache, staged, operations)
         return {**publish_commit_outcome(self, context, outcome), "s3_objects": len(objects)}
+
+    def _save_digests(
+        self,
+        cache: HashCache,
+        staged: dict[str, tuple[ObjectStat, CommitOperationAdd]],
+        operations: Sequence[CommitOperationAdd | LocalFileAddition],
+    ) -> None:
+        from airflow_provider_hub.hooks.hash_cache import FetchedAddition, object_entry
+
+        cached = [op for op in operations if isinstance(op, FetchedAddition)]
+        entries = {key: entry for key, (stat, op) in staged.items() if (entry := object_entry(stat, op))}
+        entries.update({op.relative: entry for op in cached if (entry := op.entry()) is not None})
+        if cache.path is not None:
+            self.log.info(
+                "Hash cache: %d of %d object(s) unchanged since the last run, compared with the head by their "
+                "recorded digests (%d downloaded again: the head did not hold them)",
+                len(cached),
+                len(operations),
+                sum(op.fetched for op in cached),
+            )
+        cache.save_objects(entries, logger=self.log)

@@ -174,7 +174,7 @@ def test_signed_cache_with_a_malformed_entry_is_ignored(
 ) -> None:
     real = os.path.realpath(folder)
     good = ["b.bin", 1, 1, 1, 1, None, "1" * 40]
-    data = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "folder": real, "entries": [good, entry]}
+    data = {"format": CACHE_FORMAT, "version": CACHE_VERSION, "source": real, "entries": [good, entry]}
     path = cache_path(folder)
     path.parent.mkdir(parents=True)
     path.write_text(sign(data))

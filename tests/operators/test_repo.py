@@ -730,7 +730,7 @@ def test_corrupt_cache_is_ignored(hub_connection: Any, model_folder: Path, damag
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
-        ("folder", "/some/other/folder", "written for another folder"),
+        ("source", "/some/other/folder", "written for another source"),
         ("version", 99, "format version 99"),
         ("format", "someone-else/cache", "not a hash cache"),
     ],

@@ -470,6 +470,12 @@ CASES: dict[str, tuple[Callable[[Path], Any], tuple[str, ...]]] = {
         lambda tmp: S3ToHfHubOperator(task_id="t", s3_bucket="warehouse", s3_prefix="x/", repo_id="alice/m!"),
         ("repo_id", "alice/m!"),
     ),
+    "s3_to_hub/hash_cache": (
+        lambda tmp: S3ToHfHubOperator(
+            task_id="t", s3_bucket="warehouse", s3_prefix="x/", repo_id="alice/m", hash_cache="no"
+        ),
+        ("hash_cache", "'no'"),
+    ),
     "s3_to_hub/path_in_repo": (
         lambda tmp: S3ToHfHubOperator(
             task_id="t", s3_bucket="warehouse", s3_prefix="x/", repo_id="alice/m", path_in_repo="../up"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 
 from airflow_provider_hub.transfers.hub_to_s3 import HfHubToS3Operator
 from airflow_provider_hub.transfers.s3_to_hub import S3ToHfHubOperator
@@ -128,6 +129,139 @@ def test_s3_object_larger_than_disk_budget_fails_before_download(s3: Any, hub_co
             )
         )
     assert hub_connection.request_count() == 0
+
+
+# -- the hash cache of S3 objects ------------------------------------------------------------------------
+@pytest.fixture
+def s3_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The keys of every ``GetObject`` the operator sends (one per range of a large object; the calls go on
+    to moto as they are)."""
+    from botocore.client import BaseClient
+
+    keys: list[str] = []
+    send = BaseClient._make_api_call
+
+    def recording(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetObject":
+            keys.append(params["Key"])
+        return send(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    return keys
+
+
+def _exports(s3: Any) -> dict[str, bytes]:
+    """An LFS-sized object and two small ones under ``exports/``."""
+    bodies = {
+        "exports/weights.bin": os.urandom(11 * MiB),
+        "exports/a.csv": b"id,v\n1,2\n",
+        "exports/b.csv": b"id,v\n3,4\n",
+    }
+    for key, body in bodies.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    return bodies
+
+
+def _publish(**kwargs: Any) -> dict[str, Any]:
+    return run(
+        S3ToHfHubOperator(
+            task_id="publish",
+            s3_bucket=BUCKET,
+            s3_prefix="exports/",
+            repo_id="alice/exports",
+            repo_type="dataset",
+            create_repo=True,
+            **kwargs,
+        )
+    )
+
+
+def test_objects_unchanged_since_the_last_run_are_not_downloaded_again(
+    s3: Any, hub_connection: Any, s3_reads: list[str]
+) -> None:
+    _exports(s3)
+    first = _publish()
+    assert first["files_added"] == 3 and len(s3_reads) >= 3
+    s3_reads.clear()
+    hub_connection.reset_counts()
+
+    with structlog.testing.capture_logs() as task_log:
+        again = _publish()
+
+    assert s3_reads == []
+    assert again["no_changes"] is True and again["files_unchanged"] == 3
+    assert hub_connection.request_count("/api/datasets/alice/exports/preupload/*", "POST") == 0
+    assert "Hash cache: 3 of 3 object(s) unchanged since the last run" in repr(task_log)
+
+
+def test_an_object_changed_with_the_same_size_is_downloaded_and_committed(
+    s3: Any, api: Any, s3_reads: list[str]
+) -> None:
+    bodies = _exports(s3)
+    _publish()
+    changed = bodies["exports/a.csv"].replace(b"1,2", b"5,6")
+    s3.put_object(Bucket=BUCKET, Key="exports/a.csv", Body=changed)
+    s3_reads.clear()
+
+    result = _publish()
+
+    assert set(s3_reads) == {"exports/a.csv"}
+    assert result["files_added"] == 1 and result["files_unchanged"] == 2
+    published = api.hf_hub_download("alice/exports", "a.csv", repo_type="dataset")
+    assert Path(published).read_bytes() == changed
+
+
+@pytest.mark.parametrize("gone", ["weights.bin", "a.csv"])
+def test_a_cached_object_the_head_no_longer_holds_is_downloaded_and_committed_again(
+    s3: Any, api: Any, s3_reads: list[str], gone: str
+) -> None:
+    bodies = _exports(s3)
+    _publish()
+    api.delete_file(gone, "alice/exports", repo_type="dataset")
+    s3_reads.clear()
+
+    result = _publish()
+
+    assert set(s3_reads) == {f"exports/{gone}"}
+    assert result["files_added"] == 1 and result["files_unchanged"] == 2
+    published = api.hf_hub_download("alice/exports", gone, repo_type="dataset")
+    assert Path(published).read_bytes() == bodies[f"exports/{gone}"]
+
+
+def test_hash_cache_false_downloads_every_object_and_writes_no_cache(
+    s3: Any, hub_connection: Any, s3_reads: list[str]
+) -> None:
+    from airflow_provider_hub.hooks.hash_cache import HashCache
+
+    _exports(s3)
+    _publish(hash_cache=False)
+    s3_reads.clear()
+
+    again = _publish(hash_cache=False)
+
+    assert set(s3_reads) == {"exports/a.csv", "exports/b.csv", "exports/weights.bin"}
+    assert again["no_changes"] is True
+    assert not HashCache.load_objects(BUCKET, s3.meta.endpoint_url).path.exists()
+
+
+def test_a_corrupt_object_cache_is_ignored_and_rewritten(
+    s3: Any, hub_connection: Any, s3_reads: list[str]
+) -> None:
+    from airflow_provider_hub.hooks.hash_cache import HashCache
+
+    _exports(s3)
+    _publish()
+    path = HashCache.load_objects(BUCKET, s3.meta.endpoint_url).path
+    path.write_text(path.read_text()[:-20])
+    s3_reads.clear()
+
+    with structlog.testing.capture_logs() as task_log:
+        again = _publish()
+
+    assert set(s3_reads) == {"exports/a.csv", "exports/b.csv", "exports/weights.bin"}
+    assert again["no_changes"] is True
+    assert "Ignoring the hash cache" in repr(task_log)
+    assert set(HashCache.load_objects(BUCKET, s3.meta.endpoint_url).entries) == set(s3_reads)
 
 
 def test_hub_snapshot_to_s3(s3: Any, api: Any, hub_connection: Any) -> None:
