@@ -130,7 +130,7 @@ def run_side(name: str, url: str, folder: Path, warmup: Path, round_: int) -> di
 
 def main() -> None:
     quiet_http_logs()
-    parser = size_arguments(__doc__, what="folder", size_gib=5.0, repeat=4)
+    parser = size_arguments(__doc__, what="folder", size_gib=5.0, repeat=6)
     args = parser.parse_args()
 
     samples: dict[str, dict[str, list[float]]] = {name: {step: [] for step in STEPS} for name in SIDES}
@@ -141,6 +141,8 @@ def main() -> None:
         work, store = Path(workdir), Path(storedir)
         size = write_folder(work / "folder", int(args.size_gib * GiB))
         write_warmup_folder(work / "warmup")
+        # The folder's dirty pages written back now, not while the first rounds are timed.
+        os.sync()
         time.sleep(RACY_WINDOW_NS / 1e9)
         round_ = 0
         for repeat in range(args.repeat):
